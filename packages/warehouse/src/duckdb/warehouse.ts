@@ -1,0 +1,176 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { LoadHooks, LoadResult, MinuteBatch, QueryParams, QueryRow, Warehouse } from '../warehouse.js';
+import { WarehouseError, wrapWarehouseError } from '../errors.js';
+import { compileNamedParams, normalizeValue } from '../named-params.js';
+import { readSql, splitStatements } from '../sql-files.js';
+import { SerialQueue } from '../serial-queue.js';
+
+export interface DuckDBWarehouseOptions {
+  /** Database file; its folder is created. `:memory:` keeps nothing (tests only). */
+  path: string;
+  /**
+   * How long to keep retrying while another process holds the file (the pipeline during a load,
+   * or a `duckdb` shell). Milliseconds, default 30,000.
+   */
+  lockTimeoutMs?: number;
+  hooks?: LoadHooks;
+}
+
+export const duckdbDefaults = { lockTimeoutMs: 30_000 } as const;
+
+/**
+ * The embedded default. The file is opened only for the length of one operation, so the CLI and
+ * the `duckdb` shell can read it while the pipeline runs. DuckDB lets one process write a file
+ * at a time: operations inside this process are serialised, and a file held by another process
+ * is retried until `lockTimeoutMs`.
+ */
+export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehouse {
+  const lockTimeoutMs = options.lockTimeoutMs ?? duckdbDefaults.lockTimeoutMs;
+  const queue = new SerialQueue();
+  let memory: DuckDBInstance | undefined; // `:memory:` must stay open or it forgets everything
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+
+  async function open(readOnly: boolean): Promise<DuckDBInstance> {
+    if (options.path === ':memory:') return (memory ??= await DuckDBInstance.create(':memory:'));
+    const deadline = Date.now() + lockTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await DuckDBInstance.create(options.path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+      } catch (error) {
+        const locked = error instanceof Error && /lock/i.test(error.message);
+        if (!locked || Date.now() >= deadline) {
+          throw wrapWarehouseError('WAREHOUSE_CONNECT', `cannot open DuckDB file ${options.path}`, error);
+        }
+        await sleep(Math.min(25 * 2 ** attempt, 500));
+      }
+    }
+  }
+
+  function withConnection<T>(readOnly: boolean, work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return queue.run(async () => {
+      const instance = await open(readOnly);
+      const connection = await instance.connect();
+      try {
+        return await work(connection);
+      } finally {
+        connection.closeSync();
+        if (instance !== memory) instance.closeSync();
+      }
+    });
+  }
+
+  return {
+    dialect: 'duckdb',
+
+    async migrate() {
+      try {
+        await withConnection(false, async (connection) => {
+          for (const statement of splitStatements(readSql('duckdb', '_migrate'))) await connection.run(statement);
+        });
+      } catch (error) {
+        throw wrapWarehouseError('WAREHOUSE_MIGRATE', 'DuckDB migration failed', error);
+      }
+    },
+
+    async load(batch) {
+      try {
+        return await withConnection(false, (connection) => loadInTransaction(connection, batch, options.hooks));
+      } catch (error) {
+        throw wrapWarehouseError('WAREHOUSE_LOAD', 'DuckDB load failed', error, batch.batchId);
+      }
+    },
+
+    async query(sql, params = {}) {
+      try {
+        return await withConnection(options.path !== ':memory:', (connection) => runQuery(connection, sql, params));
+      } catch (error) {
+        throw wrapWarehouseError('WAREHOUSE_QUERY', 'DuckDB query failed', error);
+      }
+    },
+
+    async close() {
+      await queue.run(async () => {
+        memory?.closeSync();
+        memory = undefined;
+      });
+    },
+  };
+}
+
+async function loadInTransaction(
+  connection: DuckDBConnection,
+  batch: MinuteBatch,
+  hooks: LoadHooks | undefined,
+): Promise<LoadResult> {
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    const seen = await connection.runAndReadAll('SELECT 1 FROM load_batches WHERE batch_id = $id', { id: batch.batchId });
+    if (seen.currentRowCount > 0) {
+      await connection.run('ROLLBACK');
+      return { status: 'already-loaded', counterRows: 0, visitorRows: 0 };
+    }
+    const minute = timestamp(batch.minute);
+    await connection.run(
+      'INSERT INTO load_batches (batch_id, site, minute, counter_rows, visitor_rows) VALUES ($id, $site, $minute, $c, $v)',
+      { id: batch.batchId, site: batch.site, minute, c: batch.counters.length, v: batch.visitors.length },
+    );
+    const counters = await connection.createAppender('event_counts');
+    for (const row of batch.counters) {
+      counters.appendTimestamp(minute);
+      counters.appendVarchar(batch.site);
+      counters.appendVarchar(row.event);
+      counters.appendVarchar(row.dimension);
+      counters.appendVarchar(row.value);
+      counters.appendBigInt(row.count);
+      counters.appendVarchar(batch.batchId);
+      counters.endRow();
+    }
+    counters.closeSync();
+    const visitors = await connection.createAppender('unique_visitors');
+    for (const row of batch.visitors) {
+      visitors.appendTimestamp(minute);
+      visitors.appendVarchar(batch.site);
+      visitors.appendVarchar(row.dimension);
+      visitors.appendVarchar(row.value);
+      visitors.appendBigInt(BigInt(row.visitors));
+      visitors.appendBlob(row.sketch);
+      visitors.appendVarchar(batch.batchId);
+      visitors.endRow();
+    }
+    visitors.closeSync();
+    await hooks?.beforeCommit?.(batch);
+    await connection.run('COMMIT');
+    return { status: 'loaded', counterRows: batch.counters.length, visitorRows: batch.visitors.length };
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function runQuery(connection: DuckDBConnection, sql: string, params: QueryParams): Promise<QueryRow[]> {
+  const compiled = compileNamedParams(sql, params, 'dollar-name');
+  const values: Record<string, DuckDBValue> = {};
+  compiled.names.forEach((name, i) => {
+    const value = compiled.values[i] ?? null;
+    values[name] = value instanceof Date ? timestamp(value) : value;
+  });
+  const reader = await connection.runAndReadAll(compiled.sql, values);
+  return reader.getRowObjectsJS().map((row) => {
+    const out: QueryRow = {};
+    for (const [key, value] of Object.entries(row)) out[key] = normalizeValue(value);
+    return out;
+  });
+}
+
+function timestamp(date: Date): DuckDBTimestampValue {
+  if (Number.isNaN(date.getTime())) throw new WarehouseError('WAREHOUSE_QUERY', 'invalid date parameter');
+  return new DuckDBTimestampValue(BigInt(date.getTime()) * 1000n);
+}

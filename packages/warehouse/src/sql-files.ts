@@ -1,0 +1,54 @@
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Dialect } from './warehouse.js';
+
+const SQL_ROOT = fileURLToPath(new URL('../sql/', import.meta.url));
+
+/**
+ * Reads `sql/<dialect>/<name>.sql`, falling back to `sql/common/<name>.sql` when a dialect
+ * needs no variant of its own.
+ */
+export function readSql(dialect: Dialect, name: string): string {
+  for (const folder of [dialect, 'common']) {
+    const file = `${SQL_ROOT}${folder}/${name}.sql`;
+    if (existsSync(file)) return readFileSync(file, 'utf8');
+  }
+  throw new Error(`no SQL file ${name}.sql for ${dialect}`);
+}
+
+/** Splits a file of several statements on lines that end with `;`. */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*(?:\n|$)/)
+    .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
+    .filter((statement) => statement.length > 0);
+}
+
+export interface QueryPackEntry {
+  name: string;
+  /** The header's `-- answers:` line: what question the query answers. */
+  answers: string;
+  /** The header's `-- params:` line. */
+  params: string[];
+}
+
+/** The named queries of the pack (files in `sql/common` plus dialect-only ones), from their headers. */
+export function listQueries(dialect: Dialect): QueryPackEntry[] {
+  const names = new Set<string>();
+  for (const folder of ['common', dialect]) {
+    const dir = `${SQL_ROOT}${folder}/`;
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir)) {
+      if (file.endsWith('.sql') && !file.startsWith('_')) names.add(file.slice(0, -4));
+    }
+  }
+  return [...names].sort().map((name) => {
+    const text = readSql(dialect, name);
+    const header = (key: string) => new RegExp(`^-- ${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+    return {
+      name,
+      answers: header('answers'),
+      params: header('params').split(',').map((p) => p.trim()).filter(Boolean),
+    };
+  });
+}

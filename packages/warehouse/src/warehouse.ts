@@ -1,0 +1,90 @@
+/**
+ * The seam between the flusher and a warehouse. One adapter per folder (`duckdb/`, `postgres/`,
+ * …), each built by a `createXWarehouse(options)` factory that owns its connections.
+ *
+ * Guarantees every adapter gives:
+ * - `migrate()` creates the tables of the public SQL contract if missing; running it twice, or
+ *   from two processes, is harmless.
+ * - `load(batch)` is all or nothing and idempotent by `batch.batchId`: the rows and the ledger
+ *   row in `load_batches` commit in one transaction; a batch id already in the ledger loads
+ *   nothing and reports `already-loaded`. A failure at any point leaves no row behind.
+ * - `query(sql, params)` runs read-only SQL of the adapter's dialect with `:name` parameters.
+ *
+ * Left out: deduplication of rows across different batch ids (the flusher never builds two
+ * batch ids for the same Redis data), schema changes after the first migration.
+ */
+export interface Warehouse {
+  readonly dialect: Dialect;
+  migrate(): Promise<void>;
+  load(batch: MinuteBatch): Promise<LoadResult>;
+  query(sql: string, params?: QueryParams): Promise<QueryRow[]>;
+  close(): Promise<void>;
+}
+
+export type Dialect = 'duckdb' | 'postgres' | 'redshift' | 'snowflake';
+
+/** Dimensions of `event_counts`; `total` always has the value `''`. */
+export const COUNTER_DIMENSIONS = [
+  'total',
+  'page',
+  'referrer',
+  'device',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+] as const;
+export type CounterDimension = (typeof COUNTER_DIMENSIONS)[number];
+
+export const VISITOR_DIMENSIONS = ['total', 'page'] as const;
+export type VisitorDimension = (typeof VISITOR_DIMENSIONS)[number];
+
+/** One row of `event_counts`: events counted in one minute (UTC, second 0). */
+export interface CounterRow {
+  event: string;
+  dimension: CounterDimension;
+  value: string;
+  count: bigint;
+}
+
+/** One row of `unique_visitors`: the HyperLogLog of one minute for the site or one page. */
+export interface VisitorRow {
+  dimension: VisitorDimension;
+  value: string;
+  /** PFCOUNT of the sketch. */
+  visitors: number;
+  /** The HyperLogLog as Redis serialises it (`GET` of the key), so minutes can be merged later. */
+  sketch: Uint8Array;
+}
+
+/**
+ * Everything claimed from Redis for one (site, minute) bucket generation. Its rows all carry
+ * `site` and `minute`; a minute that received increments after its claim arrives as a further
+ * batch with another id.
+ */
+export interface MinuteBatch {
+  batchId: string;
+  site: string;
+  /** Start of the minute, UTC. */
+  minute: Date;
+  counters: CounterRow[];
+  visitors: VisitorRow[];
+}
+
+export interface LoadResult {
+  status: 'loaded' | 'already-loaded';
+  counterRows: number;
+  visitorRows: number;
+}
+
+export type QueryValue = string | number | boolean | Date | null;
+export type QueryParams = Record<string, QueryValue>;
+/** Column name to value; BIGINTs come back as numbers when exact, otherwise as strings. */
+export type QueryRow = Record<string, unknown>;
+
+/**
+ * Test hook every adapter accepts: runs inside the load transaction after all rows are written
+ * and before COMMIT. Throwing from it must leave the warehouse unchanged.
+ */
+export interface LoadHooks {
+  beforeCommit?: (batch: MinuteBatch) => Promise<void> | void;
+}
