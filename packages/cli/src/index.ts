@@ -1,0 +1,2 @@
+export { runCommand, USAGE } from './commands.js';
+export { formatTable } from './table.js';

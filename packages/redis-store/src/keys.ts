@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+
+/** Counter dimensions, in the order the track script takes them. */
+export const DIMENSIONS = ['total', 'page', 'referrer', 'device', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+/** Sites become part of key names, so only plain host names are allowed (checked at config time). */
+export const SITE_NAME = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+/** The value counted past the cardinality guard. */
+export const OTHER = '(other)';
+
+/** A (site, minute) bucket: the unit that is claimed, flushed and loaded as batches. */
+export interface BucketRef {
+  site: string;
+  /** Start of the minute, milliseconds since the epoch (UTC). */
+  minute: number;
+}
+
+/**
+ * The only place that knows Redis key names.
+ *
+ * Per bucket, every key carries the hash tag `{<prefix>:<site>:<yyyymmddhhmm>}`, so all writes
+ * of one event and every claim run in a single slot. Data keys exist per generation (suffix
+ * `:<gen>`): the tracker writes the current generation, a claim moves the tracker on to the next.
+ *
+ * - `<tag>:gen`                 current generation (absent = 0)
+ * - `<tag>:claims`              hash generation → batch id of claims not yet acknowledged
+ * - `<tag>:lock`                flush lock of the bucket
+ * - `<tag>:n:<gen>`             events counted in the generation
+ * - `<tag>:c:<dim>:<gen>`       counter hash, field `<event>\x1f<value>`
+ * - `<tag>:u:<gen>`             site HyperLogLog of visitor ids
+ * - `<tag>:up:<sha1>:<gen>`     page HyperLogLog; the page enters the name only as a digest
+ *
+ * Global keys: `<prefix>:pending` (sorted set of buckets by minute), `<prefix>:salt:<day>`,
+ * `<prefix>:last-flush`.
+ */
+export class AnalyticsKeys {
+  constructor(readonly prefix: string) {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new Error(`invalid Redis key prefix ${JSON.stringify(prefix)}`);
+  }
+
+  get pending(): string {
+    return `${this.prefix}:pending`;
+  }
+
+  get lastFlush(): string {
+    return `${this.prefix}:last-flush`;
+  }
+
+  salt(day: string): string {
+    return `${this.prefix}:salt:${day}`;
+  }
+
+  bucket(ref: BucketRef): BucketKeys {
+    return new BucketKeys(`{${this.prefix}:${ref.site}:${minuteId(ref.minute)}}`);
+  }
+
+  /** Member of the pending set for a bucket; `parseMember` reverses it. */
+  member(ref: BucketRef): string {
+    return `${minuteId(ref.minute)}|${ref.site}`;
+  }
+
+  parseMember(member: string): BucketRef {
+    const [id, site] = member.split('|');
+    if (!id || !site) throw new Error(`malformed pending member ${JSON.stringify(member)}`);
+    return { site, minute: parseMinuteId(id) };
+  }
+}
+
+export class BucketKeys {
+  constructor(readonly tag: string) {}
+
+  get generation(): string {
+    return `${this.tag}:gen`;
+  }
+  get claims(): string {
+    return `${this.tag}:claims`;
+  }
+  get lock(): string {
+    return `${this.tag}:lock`;
+  }
+  /** Bases: the generation is appended as `:<gen>`. */
+  get eventCountBase(): string {
+    return `${this.tag}:n`;
+  }
+  get siteHllBase(): string {
+    return `${this.tag}:u`;
+  }
+  counterBase(dimension: Dimension): string {
+    return `${this.tag}:c:${dimension}`;
+  }
+  pageHllBase(page: string): string {
+    return `${this.tag}:up:${createHash('sha1').update(page).digest('base64url')}`;
+  }
+  /** A base with its generation. */
+  static at(base: string, generation: number): string {
+    return `${base}:${generation}`;
+  }
+}
+
+/** `yyyymmddhhmm` in UTC. */
+export function minuteId(minute: number): string {
+  return new Date(minute).toISOString().slice(0, 16).replace(/[-T:]/g, '');
+}
+
+export function parseMinuteId(id: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(id);
+  if (!m) throw new Error(`malformed minute id ${JSON.stringify(id)}`);
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+}
+
+export function minuteOf(time: number): number {
+  return time - (((time % 60_000) + 60_000) % 60_000);
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/**
+ * Lua scripts, one file per atomic operation named `<method>-<key count>.lua`. They are
+ * registered under versioned command names so two deployed versions can share one Redis.
+ */
+const SCRIPT_VERSION = 'v1';
+
+const SCRIPTS = {
+  track: { file: 'track-12.lua', keys: 12 },
+  claim: { file: 'claim-3.lua', keys: 3 },
+  retireBucket: { file: 'retire-bucket-3.lua', keys: 3 },
+  releaseLock: { file: 'release-lock-1.lua', keys: 1 },
+  extendLock: { file: 'extend-lock-1.lua', keys: 1 },
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+const sources = new Map<ScriptName, string>();
+
+function source(name: ScriptName): string {
+  let text = sources.get(name);
+  if (text === undefined) {
+    text = readFileSync(new URL(`./lua/${SCRIPTS[name].file}`, import.meta.url), 'utf8');
+    sources.set(name, text);
+  }
+  return text;
+}
+
+export function commandName(name: ScriptName): string {
+  return `rta_${name}_${SCRIPT_VERSION}`;
+}
+
+/** Defines every script on the client (EVALSHA, falling back to EVAL after a script flush). */
+export function defineScripts(redis: Redis): void {
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    const command = commandName(name);
+    if (typeof (redis as unknown as Record<string, unknown>)[command] === 'function') continue;
+    redis.defineCommand(command, { numberOfKeys: SCRIPTS[name].keys, lua: source(name) });
+  }
+}
+
+/** Calls a defined script; ioredis adds the methods at run time, so they are untyped. */
+export function callScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: Array<string | number>,
+): Promise<unknown> {
+  const fn = (redis as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[commandName(name)];
+  if (!fn) throw new Error(`script ${name} is not defined on this client`);
+  return fn.call(redis, ...keys, ...args);
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { AnalyticsStore, minuteOf, type EventWrite } from '../src/index.js';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: false });
+let prefix: string;
+let store: AnalyticsStore;
+const T0 = Date.UTC(2026, 0, 5, 12, 30, 10);
+
+function event(overrides: Partial<EventWrite> = {}): EventWrite {
+  return {
+    site: 'example.com',
+    event: 'pageview',
+    path: '/',
+    referrer: '(direct)',
+    device: 'desktop',
+    visitorId: 'u:1',
+    receivedAt: T0,
+    ...overrides,
+  };
+}
+
+beforeEach(() => {
+  prefix = `t${randomBytes(5).toString('hex')}`;
+  store = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 5 });
+});
+
+afterAll(async () => {
+  redis.disconnect();
+});
+
+async function cleanup(): Promise<void> {
+  for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+}
+
+describe('AnalyticsStore', () => {
+  it('counts, claims, reads and deletes a bucket', async () => {
+    await store.track([
+      event({ utmSource: 'news', path: '/a' }),
+      event({ visitorId: 'u:2', path: '/a', referrer: 'news.ycombinator.com', device: 'mobile' }),
+      event({ event: 'signup', visitorId: 'u:2', path: '/b' }),
+    ]);
+    const bucket = { site: 'example.com', minute: minuteOf(T0) };
+    expect(await store.pendingBuckets(T0 + 60_000)).toEqual([bucket]);
+    expect(await store.pendingBuckets(minuteOf(T0))).toEqual([]);
+    expect(await store.bucketEvents(bucket)).toBe(3);
+
+    const claim = await store.claim(bucket);
+    expect(claim?.generation).toBe(0);
+    expect(claim?.batchId).toMatch(/^example\.com\/2026-01-05T12:30Z\/0-[0-9a-f]{12}$/);
+    // A late event after the claim lands in the next generation.
+    await store.track([event({ path: '/late' })]);
+    expect(await store.claim(bucket)).toMatchObject({ generation: 1 });
+    expect(await store.claim(bucket)).toBeNull();
+
+    const batch = await store.readClaim(claim!);
+    expect(batch.events).toBe(3);
+    const counters = batch.counters.map((c) => `${c.event}|${c.dimension}|${c.value}|${c.count}`).sort();
+    expect(counters).toEqual(
+      [
+        'pageview|total||2',
+        'signup|total||1',
+        'pageview|page|/a|2',
+        'signup|page|/b|1',
+        'pageview|referrer|(direct)|1',
+        'pageview|referrer|news.ycombinator.com|1',
+        'signup|referrer|(direct)|1',
+        'pageview|device|desktop|1',
+        'pageview|device|mobile|1',
+        'signup|device|desktop|1',
+        'pageview|utm_source|news|1',
+      ].sort(),
+    );
+    const visitors = batch.visitors.map((v) => `${v.dimension}|${v.value}|${v.visitors}`).sort();
+    expect(visitors).toEqual(['page|/a|2', 'page|/b|1', 'total||2']);
+    expect(Buffer.from(batch.visitors[0]!.sketch).subarray(0, 4).toString()).toBe('HYLL');
+
+    expect((await store.openClaims(bucket)).map((c) => c.generation)).toEqual([0, 1]);
+    await store.deleteClaim(claim!, batch);
+    await store.deleteClaim(claim!, batch); // repeat is harmless
+    expect((await store.openClaims(bucket)).map((c) => c.generation)).toEqual([1]);
+    expect(await store.bucketEvents(bucket)).toBe(1);
+    expect(await store.retireBucket(bucket)).toBe(false);
+    expect(await store.pendingBuckets(T0 + 60_000)).toEqual([bucket]);
+
+    const late = (await store.openClaims(bucket))[0]!;
+    await store.deleteClaim(late, await store.readClaim(late));
+    expect(await store.retireBucket(bucket)).toBe(true);
+    expect(await store.pendingBuckets(T0 + 60_000)).toEqual([]);
+    const left = await redis.keys(`{${prefix}:*`);
+    expect(left).toEqual([]);
+    await cleanup();
+  });
+
+  it('counts values past the cardinality guard as (other)', async () => {
+    const events = Array.from({ length: 20 }, (_, i) => event({ path: `/p${i}`, visitorId: `u:${i}` }));
+    await store.track(events);
+    const bucket = { site: 'example.com', minute: minuteOf(T0) };
+    const batch = await store.readClaim((await store.claim(bucket))!);
+    const pages = batch.counters.filter((c) => c.dimension === 'page');
+    expect(pages).toHaveLength(6);
+    expect(pages.find((p) => p.value === '(other)')?.count).toBe(15n);
+    expect(pages.reduce((s, p) => s + p.count, 0n)).toBe(20n);
+    const other = batch.visitors.find((v) => v.value === '(other)');
+    expect(other?.visitors).toBe(15);
+    await cleanup();
+  });
+
+  it('a second lock holder waits; only the owner releases', async () => {
+    const bucket = { site: 'example.com', minute: minuteOf(T0) };
+    const token = await store.lock(bucket, 5_000);
+    expect(token).toBeTruthy();
+    expect(await store.lock(bucket, 5_000)).toBeNull();
+    await store.unlock(bucket, 'not-the-owner');
+    expect(await store.lock(bucket, 5_000)).toBeNull();
+    expect(await store.extendLock(bucket, token!, 5_000)).toBe(true);
+    await store.unlock(bucket, token!);
+    expect(await store.lock(bucket, 5_000)).toBeTruthy();
+    await cleanup();
+  });
+
+  it('keeps one salt per day', async () => {
+    const a = await store.daySalt('2026-01-05');
+    expect(await store.daySalt('2026-01-05')).toBe(a);
+    expect(await store.daySalt('2026-01-06')).not.toBe(a);
+    expect(await redis.ttl(`${prefix}:salt:2026-01-05`)).toBeGreaterThan(47 * 3600);
+    await cleanup();
+  });
+});

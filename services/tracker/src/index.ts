@@ -1,0 +1,3 @@
+export { createTracker, type Tracker, type TrackerOptions } from './server.js';
+export { PIXEL } from './http.js';
+export { startTrackerService } from './main.js';

@@ -1,0 +1,37 @@
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { AnalyticsStore } from '@rta/redis-store';
+
+/**
+ * The visitor salt of the current UTC day, fetched from Redis once per day and process. A
+ * wall-clock task fetches the new day's salt at midnight so no request waits for it.
+ */
+export class DailySalt {
+  private readonly salts = new Map<string, Promise<string>>();
+  private task: ScheduledTask | undefined;
+
+  constructor(
+    private readonly store: AnalyticsStore,
+    private readonly clock: () => number,
+  ) {}
+
+  start(): void {
+    this.task = schedule('0 0 * * *', () => void this.get().catch(() => undefined), { timezone: 'UTC' });
+  }
+
+  stop(): void {
+    void this.task?.stop();
+  }
+
+  /** Resolves from memory except on the first request of a day. */
+  get(): Promise<string> {
+    const day = new Date(this.clock()).toISOString().slice(0, 10);
+    let salt = this.salts.get(day);
+    if (!salt) {
+      salt = this.store.daySalt(day);
+      salt.catch(() => this.salts.delete(day)); // retry on the next request
+      this.salts.clear();
+      this.salts.set(day, salt);
+    }
+    return salt;
+  }
+}
