@@ -1,0 +1,105 @@
+/**
+ * Crash safety: the flusher runs as its own process and is killed with SIGKILL at random points
+ * while it flushes, over and over, while new events (also for minutes already flushed) keep
+ * arriving. After a final clean flush the warehouse totals are exact and Redis holds nothing
+ * for the flushed minutes.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AnalyticsStore, minuteOf, type EventWrite } from '@rta/redis-store';
+import { deleteKeysOf, keysOf, randomPrefix, testRedis } from '../support/redis.js';
+import { warehouseFixtures, warehouseCounts } from '../support/warehouses.js';
+import { random } from '../support/traffic.js';
+import { exited, spawnCli } from '../support/child.js';
+import { flushOnce } from '../support/pipeline.js';
+
+const TRIALS = 22;
+const SITES = ['example.com', 'shop.example.org'];
+
+describe.each(Object.keys(warehouseFixtures))('crash safety on %s', (kind) => {
+  const redis = testRedis({ autoPipelining: true });
+  const prefix = randomPrefix();
+  afterAll(async () => {
+    await deleteKeysOf(redis, prefix);
+    redis.disconnect();
+  });
+
+  it(`loses and doubles nothing across ${TRIALS} SIGKILLs of the flusher`, async () => {
+    const fixture = await warehouseFixtures[kind]!();
+    const store = new AnalyticsStore(redis, { prefix });
+    const rand = random(7);
+    const t0 = minuteOf(Date.now()) - 3 * 3_600_000;
+    const expected = new Map<string, number>();
+    let minutesUsed = 20;
+
+    const track = async (count: number, minutes: number) => {
+      const events: EventWrite[] = [];
+      for (let i = 0; i < count; i++) {
+        const minute = t0 + Math.floor(rand() * minutes) * 60_000;
+        const e: EventWrite = {
+          site: SITES[i % SITES.length]!,
+          event: rand() < 0.9 ? 'pageview' : 'signup',
+          path: `/p/${Math.floor(rand() * 400)}`,
+          referrer: rand() < 0.5 ? '(direct)' : 'google.com',
+          device: rand() < 0.5 ? 'desktop' : 'mobile',
+          visitorId: `u:${Math.floor(rand() * 5_000)}`,
+          receivedAt: minute + 1_000,
+        };
+        events.push(e);
+        const base = `${new Date(minute).toISOString()}|${e.site}|${e.event}`;
+        for (const key of [`${base}|total|`, `${base}|page|${e.path}`, `${base}|referrer|${e.referrer}`, `${base}|device|${e.device}`]) {
+          expected.set(key, (expected.get(key) ?? 0) + 1);
+        }
+      }
+      for (let i = 0; i < events.length; i += 500) await store.track(events.slice(i, i + 500));
+    };
+
+    await track(40_000, minutesUsed);
+    const env = { ...fixture.env, REDIS_PREFIX: prefix, SITES: SITES.join(','), FLUSH_LOCK_SECONDS: '5' };
+    let killedMidClaim = 0;
+    let killed = 0;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const child = spawnCli(['flush'], env);
+      const done = exited(child);
+      await sleep(400 + rand() * 2_000);
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        killed++;
+      }
+      const result = await done;
+      if (result.signal !== 'SIGKILL') expect(result.code, result.output).toBe(0);
+      if (result.signal === 'SIGKILL') {
+        const open = await Promise.all(
+          (await store.pendingBuckets(Number.MAX_SAFE_INTEGER)).map((b) => store.openClaims(b)),
+        );
+        if (open.some((claims) => claims.length > 0)) killedMidClaim++;
+      }
+      // Keep traffic coming: late events for minutes already flushed, and new minutes.
+      minutesUsed += 1;
+      await track(1_500, minutesUsed);
+    }
+    expect(killed).toBeGreaterThanOrEqual(TRIALS / 2);
+    expect(killedMidClaim).toBeGreaterThan(0);
+
+    const warehouse = fixture.create();
+    try {
+      // Final clean flush; waits out the locks of killed flushers (5 s).
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const summary = await flushOnce(prefix, warehouse, { lockTtlMs: 5_000 });
+        const pending = await store.pendingBuckets(Number.MAX_SAFE_INTEGER);
+        if (summary.skippedLocked === 0 && pending.length === 0) break;
+        if (Date.now() > deadline) throw new Error(`still pending after 30 s: ${pending.length} buckets`);
+        await sleep(500);
+      }
+      const actual = await warehouseCounts(warehouse);
+      expect(actual.size).toBe(expected.size);
+      expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+      const bucketKeys = (await keysOf(redis, prefix)).filter((k) => k.startsWith('{'));
+      expect(bucketKeys).toEqual([]);
+    } finally {
+      await warehouse.close();
+      await fixture.stop();
+    }
+  }, 240_000);
+});

@@ -1,0 +1,61 @@
+import { pino } from 'pino';
+import type { Redis } from 'ioredis';
+import { createTracker, type Tracker } from '@rta/tracker';
+import { AnalyticsStore } from '@rta/redis-store';
+import { flushClosedMinutes, type FlushOptions, type FlushSummary } from '@rta/flusher';
+import type { Warehouse } from '@rta/warehouse';
+import { testRedis } from './redis.js';
+
+export const silentLogger = pino({ level: 'silent' });
+
+/** A tracker on a random loopback port whose clock the test moves. */
+export interface TestTracker {
+  tracker: Tracker;
+  base: string;
+  redis: Redis;
+  setNow(ms: number): void;
+  close(): Promise<void>;
+}
+
+export async function startTestTracker(options: {
+  prefix: string;
+  sites: string[];
+  now: number;
+  maxValuesPerDimension?: number;
+}): Promise<TestTracker> {
+  let now = options.now;
+  const redis = testRedis({ autoPipelining: true });
+  const tracker = createTracker({
+    redis,
+    sites: options.sites,
+    prefix: options.prefix,
+    maxValuesPerDimension: options.maxValuesPerDimension,
+    trustProxy: true,
+    clock: () => now,
+    logger: silentLogger,
+  });
+  const port = await tracker.listen(0, '127.0.0.1');
+  return {
+    tracker,
+    base: `http://127.0.0.1:${port}`,
+    redis,
+    setNow: (ms) => {
+      now = ms;
+    },
+    async close() {
+      await tracker.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Flushes in this process with its own Redis connection. */
+export async function flushOnce(prefix: string, warehouse: Warehouse, options: FlushOptions): Promise<FlushSummary> {
+  const redis = testRedis();
+  try {
+    const store = new AnalyticsStore(redis, { prefix });
+    return await flushClosedMinutes({ store, warehouse, logger: silentLogger }, options);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Deterministic synthetic traffic with its exact expected counters, for tests that compare
+ * warehouse totals with what was sent.
+ */
+export const USER_AGENTS = {
+  desktop: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
+  mobile: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+  tablet: 'Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+} as const;
+export type DeviceName = keyof typeof USER_AGENTS;
+
+const REFERRERS: Array<{ ref: string; host: (site: string) => string }> = [
+  { ref: '', host: () => '(direct)' },
+  { ref: 'https://news.ycombinator.com/item?id=1', host: () => 'news.ycombinator.com' },
+  { ref: 'https://www.google.com/', host: () => 'google.com' },
+  { ref: 'https://t.co/abc', host: () => 't.co' },
+  { ref: 'SAME', host: () => '(direct)' },
+];
+const EVENTS = ['pageview', 'pageview', 'pageview', 'pageview', 'signup', 'download', 'outbound:click'];
+const CAMPAIGNS = [
+  undefined,
+  undefined,
+  { source: 'newsletter', medium: 'email', campaign: 'spring' },
+  { source: 'twitter', medium: 'social', campaign: undefined },
+];
+
+export interface Hit {
+  minuteIndex: number;
+  site: string;
+  event: string;
+  /** Page path as sent, with utm_* query when the hit has a campaign. */
+  sentPath: string;
+  path: string;
+  ref: string;
+  uid?: string;
+  ip: string;
+  userAgent: string;
+  visitorKey: string;
+  expected: { referrer: string; device: DeviceName; utm?: { source?: string; medium?: string; campaign?: string } };
+}
+
+export interface TrafficOptions {
+  events: number;
+  paths: number;
+  visitors: number;
+  sites: string[];
+  minutes: number;
+  seed?: number;
+}
+
+/** mulberry32: small, fast, deterministic. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export function generateTraffic(options: TrafficOptions): Hit[] {
+  const rand = random(options.seed ?? 42);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+  const devices = Object.keys(USER_AGENTS) as DeviceName[];
+  const visitors = Array.from({ length: options.visitors }, (_, v) => ({
+    uid: v % 2 === 0 ? `visitor-${v}` : undefined,
+    ip: `10.${(v >> 16) & 255}.${(v >> 8) & 255}.${v & 255}`,
+    device: devices[v % devices.length]!,
+  }));
+  const hits: Hit[] = [];
+  for (let i = 0; i < options.events; i++) {
+    const v = Math.floor(rand() * visitors.length);
+    const visitor = visitors[v]!;
+    const site = pick(options.sites);
+    const referrer = pick(REFERRERS);
+    const campaign = pick(CAMPAIGNS);
+    const path = `/page/${Math.floor(rand() * options.paths)}`;
+    const query = campaign
+      ? '?' + new URLSearchParams(Object.entries({ utm_source: campaign.source, utm_medium: campaign.medium, utm_campaign: campaign.campaign }).filter(([, x]) => x) as [string, string][]).toString()
+      : '';
+    hits.push({
+      minuteIndex: Math.min(options.minutes - 1, Math.floor((i / options.events) * options.minutes)),
+      site,
+      event: pick(EVENTS),
+      sentPath: path + query,
+      path,
+      ref: referrer.ref === 'SAME' ? `https://${site}/elsewhere` : referrer.ref,
+      uid: visitor.uid,
+      ip: visitor.ip,
+      userAgent: USER_AGENTS[visitor.device],
+      visitorKey: `${site}|${visitor.uid ?? visitor.ip}`,
+      expected: { referrer: referrer.host(site), device: visitor.device, utm: campaign },
+    });
+  }
+  return hits;
+}
+
+/** Expected `event_counts` sums, keyed like `warehouseCounts`. */
+export function expectedCounts(hits: readonly Hit[], minuteStart: (index: number) => number): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const h of hits) {
+    const base = `${new Date(minuteStart(h.minuteIndex)).toISOString()}|${h.site}|${h.event}`;
+    add(`${base}|total|`);
+    add(`${base}|page|${h.path}`);
+    add(`${base}|referrer|${h.expected.referrer}`);
+    add(`${base}|device|${h.expected.device}`);
+    if (h.expected.utm?.source) add(`${base}|utm_source|${h.expected.utm.source}`);
+    if (h.expected.utm?.medium) add(`${base}|utm_medium|${h.expected.utm.medium}`);
+    if (h.expected.utm?.campaign) add(`${base}|utm_campaign|${h.expected.utm.campaign}`);
+  }
+  return counts;
+}
+
+/** Exact distinct visitors per `minuteISO|site`. */
+export function expectedVisitors(hits: readonly Hit[], minuteStart: (index: number) => number): Map<string, number> {
+  const sets = new Map<string, Set<string>>();
+  for (const h of hits) {
+    const key = `${new Date(minuteStart(h.minuteIndex)).toISOString()}|${h.site}`;
+    let set = sets.get(key);
+    if (!set) sets.set(key, (set = new Set()));
+    set.add(h.visitorKey);
+  }
+  return new Map([...sets].map(([k, s]) => [k, s.size]));
+}
