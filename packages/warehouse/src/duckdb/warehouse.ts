@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DuckDBInstance,
@@ -34,7 +34,7 @@ export const duckdbDefaults = { lockTimeoutMs: 30_000 } as const;
  */
 export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehouse {
   const lockTimeoutMs = options.lockTimeoutMs ?? duckdbDefaults.lockTimeoutMs;
-  const queue = new SerialQueue();
+  const queue = queueFor(options.path);
   let memory: DuckDBInstance | undefined; // `:memory:` must stay open or it forgets everything
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
 
@@ -103,6 +103,17 @@ export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehous
       });
     },
   };
+}
+
+// DuckDB's file lock is per process: two instances of one file in the same process would both
+// write it. Every adapter on the same file in this process shares one queue.
+const fileQueues = new Map<string, SerialQueue>();
+function queueFor(path: string): SerialQueue {
+  if (path === ':memory:') return new SerialQueue();
+  const key = resolve(path);
+  let queue = fileQueues.get(key);
+  if (!queue) fileQueues.set(key, (queue = new SerialQueue()));
+  return queue;
 }
 
 async function loadInTransaction(
