@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/index.js';
+
+describe('parseConfig', () => {
+  it('applies the defaults', () => {
+    const config = parseConfig({ SITES: 'Example.com, shop.example.org' });
+    expect(config).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 8080,
+      sites: ['example.com', 'shop.example.org'],
+      trustProxy: false,
+      maxValuesPerDimension: 10_000,
+      flush: { cron: '* * * * *', graceSeconds: 5, lockSeconds: 60 },
+      warehouse: { kind: 'duckdb', path: '.data/warehouse.duckdb' },
+    });
+  });
+
+  it.each([
+    [{}, 'SITES: must list at least one site'],
+    [{ SITES: 'a.com', PORT: '70000' }, 'PORT: must be a whole number from 0 to 65535'],
+    [{ SITES: 'a.com', PORT: 'eighty' }, 'PORT: must be a whole number'],
+    [{ SITES: 'bad site!' }, 'SITES: each site must be a host name'],
+    [{ SITES: 'a.com', REDIS_URL: 'http://x' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ SITES: 'a.com', WAREHOUSE: 'oracle' }, 'WAREHOUSE: must be one of duckdb, postgres, redshift, snowflake'],
+    [{ SITES: 'a.com', WAREHOUSE: 'postgres' }, 'DATABASE_URL: must be a postgres:// URL when WAREHOUSE=postgres'],
+    [{ SITES: 'a.com', FLUSH_CRON: '61 * * * *' }, 'FLUSH_CRON: must be a cron pattern'],
+    [{ SITES: 'a.com', FLUSH_GRACE_SECONDS: '-1' }, 'FLUSH_GRACE_SECONDS: must be a whole number'],
+    [{ SITES: 'a.com', MAX_VALUES_PER_DIMENSION: '0' }, 'MAX_VALUES_PER_DIMENSION: must be a whole number from 1'],
+    [{ SITES: 'a.com', TRUST_PROXY: 'maybe' }, 'TRUST_PROXY: must be true or false'],
+    [{ SITES: 'a.com', LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of'],
+  ])('%j fails naming the variable', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('reads postgres settings and booleans', () => {
+    const config = parseConfig({ SITES: 'a.com', WAREHOUSE: 'postgres', DATABASE_URL: 'postgres://u:secret@h/db', TRUST_PROXY: 'yes' });
+    expect(config.warehouse).toEqual({ kind: 'postgres', connectionString: 'postgres://u:secret@h/db', schema: 'public' });
+    expect(config.trustProxy).toBe(true);
+  });
+});
