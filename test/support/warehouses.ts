@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDuckDBWarehouse, createPostgresWarehouse, type LoadHooks, type Warehouse } from '@rta/warehouse';
+import {
+  createDuckDBWarehouse,
+  createPostgresWarehouse,
+  createRedshiftWarehouse,
+  createSnowflakeWarehouse,
+  type LoadHooks,
+  type Warehouse,
+} from '@rta/warehouse';
+import { startRedshiftFixture } from './redshift-fixture.js';
+import { startSnowflakeFixture } from './snowflake-fixture.js';
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -43,6 +52,26 @@ export const warehouseFixtures: Record<string, FixtureFactory> = {
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
         await client.end();
       },
+    };
+  },
+  /** The real AWS SDK client against the Data API test server (PostgreSQL behind it). */
+  async redshift() {
+    const fixture = await startRedshiftFixture();
+    return {
+      kind: 'redshift',
+      env: fixture.env,
+      create: (hooks) => createRedshiftWarehouse({ ...fixture.options, hooks }),
+      stop: () => fixture.stop(),
+    };
+  },
+  /** The real snowflake-sdk driver against the Snowflake REST test server (DuckDB behind it). */
+  async snowflake() {
+    const fixture = await startSnowflakeFixture();
+    return {
+      kind: 'snowflake',
+      env: fixture.env,
+      create: (hooks) => createSnowflakeWarehouse({ ...fixture.options, hooks }),
+      stop: () => fixture.stop(),
     };
   },
 };

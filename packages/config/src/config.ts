@@ -93,8 +93,29 @@ const schema = z.object({
 export type WarehouseConfig =
   | { kind: 'duckdb'; path: string }
   | { kind: 'postgres'; connectionString: string; schema: string }
-  | { kind: 'redshift'; env: Record<string, string | undefined> }
-  | { kind: 'snowflake'; env: Record<string, string | undefined> };
+  | {
+      kind: 'redshift';
+      clusterIdentifier?: string;
+      workgroupName?: string;
+      database: string;
+      secretArn?: string;
+      dbUser?: string;
+      region: string;
+      endpoint?: string;
+    }
+  | {
+      kind: 'snowflake';
+      account: string;
+      username: string;
+      password?: string;
+      privateKeyPath?: string;
+      privateKeyPassphrase?: string;
+      warehouse?: string;
+      database: string;
+      schema: string;
+      role?: string;
+      accessUrl?: string;
+    };
 
 export interface AppConfig {
   redisUrl: string;
@@ -136,10 +157,36 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       }
       warehouse = { kind: 'postgres', connectionString: c.DATABASE_URL, schema: c.DATABASE_SCHEMA };
       break;
-    default:
-      // Redshift and Snowflake settings are checked by their adapters' option parsers.
-      warehouse = { kind: c.WAREHOUSE, env };
+    case 'redshift':
+      warehouse = {
+        kind: 'redshift',
+        clusterIdentifier: optional(env, 'REDSHIFT_CLUSTER_ID'),
+        workgroupName: optional(env, 'REDSHIFT_WORKGROUP'),
+        database: required(env, 'REDSHIFT_DATABASE', 'WAREHOUSE=redshift'),
+        secretArn: optional(env, 'REDSHIFT_SECRET_ARN'),
+        dbUser: optional(env, 'REDSHIFT_DB_USER'),
+        region: required(env, 'AWS_REGION', 'WAREHOUSE=redshift'),
+        endpoint: optional(env, 'REDSHIFT_DATA_ENDPOINT'),
+      };
+      break;
+    case 'snowflake':
+      warehouse = {
+        kind: 'snowflake',
+        account: required(env, 'SNOWFLAKE_ACCOUNT', 'WAREHOUSE=snowflake'),
+        username: required(env, 'SNOWFLAKE_USERNAME', 'WAREHOUSE=snowflake'),
+        password: optional(env, 'SNOWFLAKE_PASSWORD'),
+        privateKeyPath: optional(env, 'SNOWFLAKE_PRIVATE_KEY_PATH'),
+        privateKeyPassphrase: optional(env, 'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE'),
+        warehouse: optional(env, 'SNOWFLAKE_WAREHOUSE'),
+        database: required(env, 'SNOWFLAKE_DATABASE', 'WAREHOUSE=snowflake'),
+        schema: required(env, 'SNOWFLAKE_SCHEMA', 'WAREHOUSE=snowflake'),
+        role: optional(env, 'SNOWFLAKE_ROLE'),
+        accessUrl: optional(env, 'SNOWFLAKE_ACCESS_URL'),
+      };
+      break;
   }
+  // Redshift and Snowflake combinations (cluster or workgroup, password or key) are checked by
+  // their adapters when the flusher starts, with messages naming the variable.
   return {
     redisUrl: c.REDIS_URL,
     redisPrefix: c.REDIS_PREFIX,
@@ -152,6 +199,17 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     flush: { cron: c.FLUSH_CRON, graceSeconds: c.FLUSH_GRACE_SECONDS, lockSeconds: c.FLUSH_LOCK_SECONDS },
     warehouse,
   };
+}
+
+function optional(env: Record<string, string | undefined>, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function required(env: Record<string, string | undefined>, name: string, when: string): string {
+  const value = optional(env, name);
+  if (value === undefined) throw new ConfigError(name, `must be set when ${when}`);
+  return value;
 }
 
 /** The URL with its password replaced, for logs. */

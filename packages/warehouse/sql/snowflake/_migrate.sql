@@ -1,0 +1,30 @@
+-- Tables of the public SQL contract, Snowflake dialect. Minutes are UTC wall-clock TIMESTAMP_NTZ,
+-- second 0. A minute that received events after its claim appears as more than one batch: sum
+-- `count`. Snowflake records but does not enforce PRIMARY KEY: the loader's MERGE on
+-- load_batches is what keeps batch ids unique. `loaded_at` is set by the loader (SYSDATE(), UTC).
+CREATE TABLE IF NOT EXISTS load_batches (
+  batch_id     VARCHAR NOT NULL PRIMARY KEY,
+  site         VARCHAR NOT NULL,
+  minute       TIMESTAMP_NTZ NOT NULL,
+  counter_rows NUMBER(38,0) NOT NULL,
+  visitor_rows NUMBER(38,0) NOT NULL,
+  loaded_at    TIMESTAMP_NTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_counts (
+  minute    TIMESTAMP_NTZ NOT NULL,
+  site      VARCHAR NOT NULL,
+  event     VARCHAR NOT NULL,
+  dimension VARCHAR NOT NULL,
+  value     VARCHAR NOT NULL,
+  count     NUMBER(38,0) NOT NULL,
+  batch_id  VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unique_visitors (
+  minute    TIMESTAMP_NTZ NOT NULL,
+  site      VARCHAR NOT NULL,
+  dimension VARCHAR NOT NULL,
+  value     VARCHAR NOT NULL,
+  visitors  NUMBER(38,0) NOT NULL,
+  sketch    BINARY NOT NULL,
+  batch_id  VARCHAR NOT NULL
+);

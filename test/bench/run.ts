@@ -1,0 +1,142 @@
+/**
+ * `pnpm bench`: answers three questions in one run, each as a ratio against a baseline measured
+ * in the same run with the same load generator.
+ *
+ * 1. Page views per second through GET /p.gif (validation, visitor hash, all Redis writes)
+ *    next to a bare node:http server answering the same GIF: same autocannon, same connections.
+ * 2. Time to flush one minute holding 100,000 distinct counters into DuckDB.
+ * 3. The tracker's p99 latency at a fixed request rate, without and with that flush running.
+ *
+ * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379); uses a random key prefix and
+ * deletes its keys afterwards.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { pino } from 'pino';
+import { Redis } from 'ioredis';
+import { AnalyticsStore, minuteOf, type EventWrite } from '@rta/redis-store';
+import { flushClosedMinutes } from '@rta/flusher';
+import { createDuckDBWarehouse } from '@rta/warehouse';
+import { deleteKeysOf, randomPrefix, REDIS_URL } from '../support/redis.js';
+import { ROOT } from '../support/child.js';
+
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const COUNTERS = 100_000;
+const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
+
+function startProcess(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const port = /listening (\d+)/.exec(out)?.[1] ?? /"port":(\d+)/.exec(out)?.[1];
+      if (port) resolve({ child, port: Number(port) });
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
+  });
+}
+
+function load(port: number, options: { duration: number; overallRate?: number; connections?: number }) {
+  let n = 0;
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: options.connections ?? CONNECTIONS,
+    duration: options.duration,
+    overallRate: options.overallRate,
+    headers: { 'user-agent': UA },
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req) => {
+          n++;
+          return { ...req, path: `/p.gif?site=example.com&path=%2Fpage%2F${n % 500}&ref=https%3A%2F%2Fnews.ycombinator.com%2F&uid=v${n % 20_000}` };
+        },
+      },
+    ],
+  });
+}
+
+async function fillMinute(store: AnalyticsStore, minute: number): Promise<void> {
+  // 100,000 distinct counters: 25,000 pages × (pageview, signup) + 25,000 referrers × 2.
+  const events: EventWrite[] = [];
+  for (let i = 0; i < COUNTERS / 4; i++) {
+    for (const event of ['pageview', 'signup']) {
+      events.push({
+        site: 'example.com',
+        event,
+        path: `/bench/${i}`,
+        referrer: `ref-${i}.example`,
+        device: 'desktop',
+        visitorId: `u:${i}`,
+        receivedAt: minute + 1_000,
+      });
+    }
+  }
+  for (let i = 0; i < events.length; i += 2_000) await store.track(events.slice(i, i + 2_000));
+}
+
+async function main(): Promise<void> {
+  const prefix = randomPrefix();
+  const redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
+  const dir = mkdtempSync(join(tmpdir(), 'rta-bench-'));
+  const env = { REDIS_PREFIX: prefix, SITES: 'example.com', PORT: '0', HOST: '127.0.0.1', MAX_VALUES_PER_DIMENSION: '1000000', LOG_LEVEL: 'info' };
+  const cli = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
+  const bare = await startProcess([fileURLToPath(new URL('./bare-server.ts', import.meta.url))], {});
+  const tracker = await startProcess([cli, 'tracker'], env);
+  try {
+    console.log(`# 1. GET /p.gif throughput: ${CONNECTIONS} connections, ${DURATION_S} s each, autocannon in this process`);
+    await load(bare.port, { duration: 2 }); // warm-up both
+    await load(tracker.port, { duration: 2 });
+    const baseline = await load(bare.port, { duration: DURATION_S });
+    const withRedis = await load(tracker.port, { duration: DURATION_S });
+    const ratio = withRedis.requests.average / baseline.requests.average;
+    console.log(`bare node:http GIF      ${baseline.requests.average.toFixed(0).padStart(8)} req/s  p99 ${baseline.latency.p99} ms`);
+    console.log(`tracker (Redis writes)  ${withRedis.requests.average.toFixed(0).padStart(8)} req/s  p99 ${withRedis.latency.p99} ms  errors ${withRedis.non2xx + withRedis.errors}`);
+    console.log(`ratio tracker / bare    ${(ratio * 100).toFixed(1)}%   (bar: at least 60%)`);
+
+    console.log(`\n# 2. flush one minute holding ${COUNTERS.toLocaleString('en')} distinct counters into DuckDB`);
+    const store = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 1_000_000 });
+    const minute = minuteOf(Date.now()) - 10 * 60_000;
+    await fillMinute(store, minute);
+    const warehouse = createDuckDBWarehouse({ path: join(dir, 'bench.duckdb') });
+    await warehouse.migrate();
+    const deps = { store, warehouse, logger: pino({ level: 'silent' }) };
+    const flushed = await flushClosedMinutes(deps, {});
+    console.log(`flushed ${flushed.counterRows} counter rows + ${flushed.visitorRows} sketches in ${flushed.durationMs} ms`);
+
+    console.log('\n# 3. tracker p99 at a fixed 2,000 req/s, without and with that flush running');
+    const rate = 2_000;
+    const seconds = Math.max(3, Math.ceil(flushed.durationMs / 1_000) + 1);
+    const quiet = await load(tracker.port, { duration: seconds, overallRate: rate, connections: 16 });
+    await fillMinute(store, minute - 60_000);
+    const during = load(tracker.port, { duration: seconds, overallRate: rate, connections: 16 });
+    await new Promise((r) => setTimeout(r, 200));
+    const second = await flushClosedMinutes(deps, {});
+    const busy = await during;
+    console.log(`without flush  p50 ${quiet.latency.p50} ms  p99 ${quiet.latency.p99} ms  max ${quiet.latency.max} ms`);
+    console.log(`with flush     p50 ${busy.latency.p50} ms  p99 ${busy.latency.p99} ms  max ${busy.latency.max} ms  (flush took ${second.durationMs} ms)`);
+    console.log(`p99 ratio with / without flush: ${(busy.latency.p99 / Math.max(quiet.latency.p99, 1)).toFixed(2)}`);
+    await warehouse.close();
+  } finally {
+    bare.child.kill('SIGTERM');
+    tracker.child.kill('SIGTERM');
+    await deleteKeysOf(redis, prefix);
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

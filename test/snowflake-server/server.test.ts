@@ -1,0 +1,165 @@
+/**
+ * The Snowflake test server driven by the real snowflake-sdk: login, binds of every type, array
+ * binds, result polling, token renewal, errors with their codes, transactions and sessions.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSnowflakeServer, type SnowflakeTestServer } from './server.js';
+import { connectDriver, loginError, type DriverClient } from './driver-client.js';
+
+describe('snowflake test server with snowflake-sdk', () => {
+  let server: SnowflakeTestServer;
+  let client: DriverClient;
+  const dir = mkdtempSync(join(tmpdir(), 'rta-sf-server-'));
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const keyPath = join(dir, 'rsa_key.p8');
+  writeFileSync(keyPath, keys.privateKey);
+
+  beforeAll(async () => {
+    server = await startSnowflakeServer({
+      longQueryMs: 150,
+      users: [
+        { username: 'rta', password: 'rta-test-password' },
+        { username: 'keyed', publicKeyPem: keys.publicKey },
+      ],
+    });
+    client = await connectDriver(server);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rejects a wrong password with 390100 and accepts a key-pair JWT', async () => {
+    const wrong = await loginError(server, { password: 'nope' });
+    expect(String(wrong?.code)).toBe('390100');
+    const keyed = await connectDriver(server, { username: 'keyed', password: undefined, authenticator: 'SNOWFLAKE_JWT', privateKeyPath: keyPath });
+    expect((await keyed.exec('SELECT 1 AS one')).rows).toEqual([{ ONE: 1 }]);
+    await keyed.close();
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const otherPath = join(dir, 'other.p8');
+    writeFileSync(otherPath, other.privateKey);
+    const forged = await loginError(server, { username: 'keyed', password: undefined, authenticator: 'SNOWFLAKE_JWT', privateKeyPath: otherPath });
+    expect(String(forged?.code)).toBe('390100');
+  });
+
+  it('binds scalars of every driver type and decodes every column type', async () => {
+    const hostile = `it's "q" \\ $$x$$ ünï 😀`;
+    const { rows, columns } = await client.exec('SELECT ? AS s, ? AS i, ? AS f, ? AS b, ? AS n, ? AS big', [hostile, 42, 1.25, true, null, '12345678901234567890']);
+    expect(columns.map((c) => c.getType())).toEqual(['text', 'fixed', 'real', 'boolean', expect.any(String), 'text']);
+    expect(rows).toEqual([{ S: hostile, I: 42, F: 1.25, B: true, N: null, BIG: '12345678901234567890' }]);
+
+    await client.exec('CREATE TABLE typed (ts TIMESTAMP_NTZ, d DATE, bin BINARY, v VARIANT, amount NUMBER(38,2), huge NUMBER(38,0))');
+    await client.exec("INSERT INTO typed VALUES (?, ?, TO_BINARY(?, 'HEX'), PARSE_JSON(?), ?, ?)", [
+      '2026-03-01 10:07:00.123',
+      '2022-01-08',
+      '00FF48',
+      JSON.stringify({ a: [1, 'x'] }),
+      '12.50',
+      '123456789012345678901234567890',
+    ]);
+    const typed = await client.exec('SELECT * FROM typed');
+    expect(typed.columns.map((c) => c.getType())).toEqual(['timestamp_ntz', 'date', 'binary', 'variant', 'fixed', 'fixed']);
+    const [row] = typed.rows as Array<Record<string, unknown>>;
+    expect((row!.TS as Date).getTime()).toBe(Date.UTC(2026, 2, 1, 10, 7, 0, 123));
+    expect((row!.D as Date).getTime()).toBe(Date.UTC(2022, 0, 8));
+    expect(Buffer.from(row!.BIN as Uint8Array)).toEqual(Buffer.from([0, 255, 72]));
+    expect(row!.V).toEqual({ a: [1, 'x'] });
+    expect(row!.AMOUNT).toBe(12.5);
+    expect(typed.columns[4]!.getScale()).toBe(2);
+  });
+
+  it('runs an array bind of 10,000 rows as one request with the summed row count', async () => {
+    await client.exec('CREATE TABLE many (id NUMBER(38,0), label VARCHAR, seen_at TIMESTAMP_NTZ)');
+    const rows = Array.from({ length: 10_000 }, (_, i) => [i, `row '${i}'`, '2026-03-01 10:07:00']);
+    const before = server.queryLog.length;
+    const result = await client.exec('INSERT INTO many (id, label, seen_at) VALUES (?, ?, ?)', rows);
+    expect(server.queryLog.length - before).toBe(1);
+    expect(result.updated).toBe(10_000);
+    const check = await client.exec('SELECT count(*) AS n, sum(id) AS total, max(label) AS last FROM many');
+    expect(check.rows).toEqual([{ N: 10_000, TOTAL: 49_995_000, LAST: "row '9999'" }]);
+    // Any other statement runs once per row, atomically.
+    const update = await client.exec('UPDATE many SET label = ? WHERE id = ?', [['a', 1], ['b', 2], ['c', 3]]);
+    expect(update.updated).toBe(3);
+  });
+
+  it('answers a query that outlasts longQueryMs with 333333 and the driver polls for it', async () => {
+    const polls = server.stats.resultPolls;
+    server.faults.inject({ action: { kind: 'delay', ms: 400 }, match: /slow/ });
+    const { rows } = await client.exec("SELECT 'slow' AS what");
+    expect(rows).toEqual([{ WHAT: 'slow' }]);
+    expect(server.stats.resultPolls - polls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('makes the driver renew an expired session token and carry on', async () => {
+    const renewals = server.stats.renewals;
+    server.faults.expireSessionTokens();
+    expect((await client.exec('SELECT 2 AS two')).rows).toEqual([{ TWO: 2 }]);
+    expect(server.stats.renewals - renewals).toBe(1);
+  });
+
+  it('delivers every error to the driver with its code and SQLSTATE', async () => {
+    const syntax = await client.fail('SELEC 1');
+    expect([String(syntax.code), syntax.sqlState]).toEqual(['001003', '42000']);
+    const missing = await client.fail('SELECT * FROM no_such_table');
+    expect([String(missing.code), missing.sqlState]).toEqual(['002003', '42S02']);
+    const column = await client.fail('SELECT no_such_column FROM many');
+    expect(String(column.code)).toBe('000904');
+    await client.exec('CREATE TABLE strict (n NUMBER(38,0) NOT NULL)');
+    const notNull = await client.fail('INSERT INTO strict (n) VALUES (?)', [null]);
+    expect([String(notNull.code), notNull.sqlState]).toEqual(['100072', '22000']);
+    const conversion = await client.fail('INSERT INTO strict (n) VALUES (?)', ['not a number']);
+    expect([String(conversion.code), conversion.sqlState]).toEqual(['100038', '22018']);
+    server.faults.failNthQuery(2, { code: '000630', sqlState: '57014', message: 'Statement reached its statement or warehouse timeout' });
+    await client.exec('SELECT 1 AS first');
+    const injected = await client.fail('SELECT 1 AS second');
+    expect([String(injected.code), injected.sqlState, injected.message]).toEqual(['000630', '57014', 'Statement reached its statement or warehouse timeout']);
+  });
+
+  it('keeps Snowflake transaction semantics: implicit commit on DDL, lone COMMIT succeeds', async () => {
+    await client.exec('COMMIT');
+    await client.exec('CREATE TABLE tx (n NUMBER(38,0))');
+    await client.exec('BEGIN');
+    await client.exec('INSERT INTO tx VALUES (1)');
+    await client.exec('CREATE TEMPORARY TABLE IF NOT EXISTS tmp (n NUMBER(38,0))'); // commits the insert
+    await client.exec('INSERT INTO tx VALUES (2)');
+    await client.exec('ROLLBACK'); // nothing open: the second insert autocommitted
+    expect((await client.exec('SELECT count(*) AS n FROM tx')).rows).toEqual([{ N: 2 }]);
+  });
+
+  it('answers a retried request (same requestId) without running it twice', async () => {
+    await client.exec('CREATE TABLE once (n NUMBER(38,0))');
+    server.faults.inject({ action: { kind: 'drop', when: 'after' }, match: /INSERT INTO once/ });
+    const before = server.queryLog.length;
+    const result = await client.exec('INSERT INTO once VALUES (1)');
+    expect(result.updated).toBe(1);
+    expect(server.queryLog.length - before).toBe(1);
+    expect((await client.exec('SELECT count(*) AS n FROM once')).rows).toEqual([{ N: 1 }]);
+  });
+
+  it('rolls back the transaction of a deleted or abandoned session', async () => {
+    const other = await connectDriver(server);
+    await other.exec('BEGIN');
+    await other.exec('INSERT INTO tx VALUES (3)');
+    await other.close(); // session delete
+    const killed = await connectDriver(server);
+    await killed.exec('BEGIN');
+    await killed.exec('INSERT INTO tx VALUES (4)');
+    // A SIGKILLed client sends nothing more: its session is reaped once idle.
+    // Meanwhile another session is not blocked by the open transaction.
+    await client.exec('INSERT INTO tx VALUES (5)');
+    expect(await server.reapAbandonedSessions(0)).toBe(1);
+    expect((await client.exec('SELECT count(*) AS n FROM tx')).rows).toEqual([{ N: 3 }]);
+    const gone = await killed.fail('SELECT 1 AS x');
+    // The driver turns 390111 into its own "connection is disconnected" error (407002).
+    expect(String(gone.code)).toMatch(/^(390111|407002)$/);
+  });
+});
