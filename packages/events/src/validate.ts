@@ -80,7 +80,7 @@ function derive(raw: RawEvent, context: RequestContext, options: ValidateOptions
   const referrer = referrerHost(optionalString(raw.ref), site);
   const userAgent = context.userAgent.slice(0, LIMITS.userAgentLength);
   const { bot, device } = classifyUserAgent(userAgent);
-  const utm = new URLSearchParams(query);
+  const utm = query === '' ? undefined : new URLSearchParams(query);
 
   return {
     bot,
@@ -90,9 +90,9 @@ function derive(raw: RawEvent, context: RequestContext, options: ValidateOptions
       path,
       referrer,
       device,
-      utmSource: utmValue(utm.get('utm_source')),
-      utmMedium: utmValue(utm.get('utm_medium')),
-      utmCampaign: utmValue(utm.get('utm_campaign')),
+      utmSource: utm && utmValue(utm.get('utm_source')),
+      utmMedium: utm && utmValue(utm.get('utm_medium')),
+      utmCampaign: utm && utmValue(utm.get('utm_campaign')),
       visitorId: visitorId({ uid, salt: options.salt, site, ip: context.ip, userAgent }),
       receivedAt: context.receivedAt,
     },
@@ -109,8 +109,10 @@ function optionalString(value: unknown): string | undefined {
 export function referrerHost(ref: string | undefined, site: string): string {
   if (ref === undefined || ref === '') return '(direct)';
   if (ref.length > LIMITS.referrerLength) throw new Rejected('referrer_too_long');
-  if (CONTROL.test(ref) || !ref.isWellFormed() || !URL.canParse(ref)) throw new Rejected('invalid_referrer');
-  const host = new URL(ref).hostname.toLowerCase().replace(/^www\./, '');
+  if (CONTROL.test(ref) || !ref.isWellFormed()) throw new Rejected('invalid_referrer');
+  const parsed = URL.parse(ref);
+  if (parsed === null) throw new Rejected('invalid_referrer');
+  const host = parsed.hostname.toLowerCase().replace(/^www\./, '');
   if (host === '') throw new Rejected('invalid_referrer');
   if (host === site || host.endsWith(`.${site}`) || site.endsWith(`.${host}`)) return '(direct)';
   return host;

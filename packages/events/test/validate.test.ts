@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { validateEvent, type RawEvent } from '../src/index.js';
+import { validateEvent, type RawEvent, type RequestContext } from '../src/index.js';
 
 const DESKTOP = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
-const context = { userAgent: DESKTOP, ip: '192.0.2.1', receivedAt: 0 };
+const context: RequestContext = { userAgent: DESKTOP, ip: '192.0.2.1', receivedAt: 0 };
 const options = { sites: new Set(['example.com']), salt: 'salt-a' };
 const valid = (raw: RawEvent, ctx = context) => {
   const result = validateEvent(raw, ctx, options);

@@ -91,7 +91,10 @@ export class BucketKeys {
     return `${this.tag}:c:${dimension}`;
   }
   pageHllBase(page: string): string {
-    return `${this.tag}:up:${createHash('sha1').update(page).digest('base64url')}`;
+    return this.pageHllBaseOfDigest(pageDigest(page));
+  }
+  pageHllBaseOfDigest(digest: string): string {
+    return `${this.tag}:up:${digest}`;
   }
   /** A base with its generation. */
   static at(base: string, generation: number): string {
@@ -99,9 +102,21 @@ export class BucketKeys {
   }
 }
 
-/** `yyyymmddhhmm` in UTC. */
+/** How a page enters its HyperLogLog's key name: as a digest, never as text from a request. */
+export function pageDigest(page: string): string {
+  return createHash('sha1').update(page).digest('base64url');
+}
+
+let lastMinute = NaN;
+let lastMinuteId = '';
+
+/** `yyyymmddhhmm` in UTC (memoised: nearly every call is for the current minute). */
 export function minuteId(minute: number): string {
-  return new Date(minute).toISOString().slice(0, 16).replace(/[-T:]/g, '');
+  if (minute !== lastMinute) {
+    lastMinuteId = new Date(minute).toISOString().slice(0, 16).replace(/[-T:]/g, '');
+    lastMinute = minute;
+  }
+  return lastMinuteId;
 }
 
 export function parseMinuteId(id: string): number {

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /**
- * Lua scripts, one file per atomic operation named `<method>-<key count>.lua`. They are
+ * Lua scripts, one file per atomic operation named `<method>-<key count>.lua` (`-n` when the
+ * key count varies). They are
  * registered under versioned command names so two deployed versions can share one Redis.
  */
 const SCRIPT_VERSION = 'v1';
 
 const SCRIPTS = {
-  track: { file: 'track-12.lua', keys: 12 },
+  trackBatch: { file: 'track-batch-n.lua', keys: null },
   claim: { file: 'claim-3.lua', keys: 3 },
   retireBucket: { file: 'retire-bucket-3.lua', keys: 3 },
   releaseLock: { file: 'release-lock-1.lua', keys: 1 },
@@ -37,7 +38,8 @@ export function defineScripts(redis: Redis): void {
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     const command = commandName(name);
     if (typeof (redis as unknown as Record<string, unknown>)[command] === 'function') continue;
-    redis.defineCommand(command, { numberOfKeys: SCRIPTS[name].keys, lua: source(name) });
+    const keys = SCRIPTS[name].keys;
+    redis.defineCommand(command, keys === null ? { lua: source(name) } : { numberOfKeys: keys, lua: source(name) });
   }
 }
 
@@ -50,5 +52,6 @@ export function callScript(
 ): Promise<unknown> {
   const fn = (redis as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[commandName(name)];
   if (!fn) throw new Error(`script ${name} is not defined on this client`);
-  return fn.call(redis, ...keys, ...args);
+  // Scripts with a variable key count take it as their first argument.
+  return SCRIPTS[name].keys === null ? fn.call(redis, keys.length, ...keys, ...args) : fn.call(redis, ...keys, ...args);
 }

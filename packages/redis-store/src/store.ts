@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AnalyticsKeys, BucketKeys, DIMENSIONS, OTHER, minuteOf, type BucketRef, type Dimension } from './keys.js';
+import { AnalyticsKeys, BucketKeys, DIMENSIONS, type BucketRef, type Dimension } from './keys.js';
+import { WriteBatcher, type EventWrite } from './write-batcher.js';
 import { callScript, defineScripts } from './scripts.js';
 
 export interface AnalyticsStoreOptions {
@@ -13,21 +14,6 @@ export interface AnalyticsStoreOptions {
 }
 
 export const storeDefaults = { prefix: 'rta', maxValuesPerDimension: 10_000, scanCount: 1_000 } as const;
-
-/** One event as the tracker counts it. */
-export interface EventWrite {
-  site: string;
-  event: string;
-  path: string;
-  referrer: string;
-  device: string;
-  utmSource?: string | undefined;
-  utmMedium?: string | undefined;
-  utmCampaign?: string | undefined;
-  visitorId: string;
-  /** Milliseconds since the epoch; decides the minute bucket. */
-  receivedAt: number;
-}
 
 /** A claimed generation of a bucket, identified by its batch id until it is acknowledged. */
 export interface Claim {
@@ -59,6 +45,7 @@ export class AnalyticsStore {
   readonly keys: AnalyticsKeys;
   private readonly max: number;
   private readonly scanCount: number;
+  private readonly writes: WriteBatcher;
 
   constructor(
     readonly redis: Redis,
@@ -68,48 +55,15 @@ export class AnalyticsStore {
     this.max = options.maxValuesPerDimension ?? storeDefaults.maxValuesPerDimension;
     this.scanCount = options.scanCount ?? storeDefaults.scanCount;
     defineScripts(redis);
+    this.writes = new WriteBatcher(redis, this.keys, this.max);
   }
 
   /**
-   * Counts events: per event one script call, per bucket one ZADD to the pending index, all
-   * sent together (the client's auto-pipelining shares round trips between requests). The
-   * index is written after the counters, so a flusher that retires a bucket concurrently sees
-   * either the counters or the re-added index entry.
+   * Counts events and resolves once Redis acknowledged them. Concurrent calls share script
+   * calls: see WriteBatcher.
    */
-  async track(events: readonly EventWrite[]): Promise<void> {
-    const calls: Promise<unknown>[] = [];
-    const buckets = new Map<string, number>();
-    for (const e of events) {
-      const bucket: BucketRef = { site: e.site, minute: minuteOf(e.receivedAt) };
-      const keys = this.keys.bucket(bucket);
-      const values = [
-        '',
-        e.path,
-        e.referrer,
-        e.device,
-        e.utmSource ?? '',
-        e.utmMedium ?? '',
-        e.utmCampaign ?? '',
-      ];
-      calls.push(
-        callScript(
-          this.redis,
-          'track',
-          [
-            keys.generation,
-            keys.eventCountBase,
-            keys.siteHllBase,
-            keys.pageHllBase(e.path),
-            keys.pageHllBase(OTHER),
-            ...DIMENSIONS.map((d) => keys.counterBase(d)),
-          ],
-          [this.max, e.event, e.visitorId, ...values],
-        ),
-      );
-      buckets.set(this.keys.member(bucket), bucket.minute);
-    }
-    for (const [member, minute] of buckets) calls.push(this.redis.zadd(this.keys.pending, 'NX', minute, member));
-    await Promise.all(calls);
+  track(events: readonly EventWrite[]): Promise<void> {
+    return events.length === 0 ? Promise.resolve() : this.writes.add(events);
   }
 
   /** Buckets holding data or open claims whose minute starts before `before` (ms), oldest first. */

@@ -26,11 +26,13 @@ export interface CountDeps {
  * rest in one round trip, and resolve only once Redis acknowledged them.
  */
 export async function countEvents(raws: readonly RawEvent[], context: RequestContext, deps: CountDeps): Promise<CountResult> {
-  let salt: string;
-  try {
-    salt = await deps.salt.get();
-  } catch (error) {
-    throw new RedisUnavailable('cannot read the visitor salt from Redis', { cause: error });
+  let salt = deps.salt.cached();
+  if (salt === undefined) {
+    try {
+      salt = await deps.salt.get();
+    } catch (error) {
+      throw new RedisUnavailable('cannot read the visitor salt from Redis', { cause: error });
+    }
   }
   const writes: EventWrite[] = [];
   const result: CountResult = { accepted: 0, bots: 0, rejected: [] };

@@ -5,16 +5,18 @@ export const PIXEL = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAA
 
 const CORS = { 'Access-Control-Allow-Origin': '*' };
 
-export function sendPixel(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    ...CORS,
-    'Content-Type': 'image/gif',
-    'Content-Length': PIXEL.length,
-    'Cache-Control': 'no-store, no-cache, must-revalidate, private',
-    Pragma: 'no-cache',
-    Expires: '0',
-    ...headers,
-  });
+const PIXEL_HEADERS = {
+  ...CORS,
+  'Content-Type': 'image/gif',
+  'Content-Length': PIXEL.length,
+  'Cache-Control': 'no-store, no-cache, must-revalidate, private',
+  Pragma: 'no-cache',
+  Expires: '0',
+};
+
+/** The GIF with headers that keep every hit out of caches. */
+export function sendPixel(res: ServerResponse, status: number, headers?: Record<string, string>): void {
+  res.writeHead(status, headers ? { ...PIXEL_HEADERS, ...headers } : PIXEL_HEADERS);
   res.end(PIXEL);
 }
 

@@ -7,6 +7,7 @@ import type { AnalyticsStore } from '@rta/redis-store';
  */
 export class DailySalt {
   private readonly salts = new Map<string, Promise<string>>();
+  private current: { dayNumber: number; salt: string } | undefined;
   private task: ScheduledTask | undefined;
 
   constructor(
@@ -22,13 +23,25 @@ export class DailySalt {
     void this.task?.stop();
   }
 
+  /** Today's salt when it is in memory (every request but the first of a day), else undefined. */
+  cached(): string | undefined {
+    const current = this.current;
+    return current && current.dayNumber === Math.floor(this.clock() / 86_400_000) ? current.salt : undefined;
+  }
+
   /** Resolves from memory except on the first request of a day. */
   get(): Promise<string> {
-    const day = new Date(this.clock()).toISOString().slice(0, 10);
+    const dayNumber = Math.floor(this.clock() / 86_400_000);
+    const day = new Date(dayNumber * 86_400_000).toISOString().slice(0, 10);
     let salt = this.salts.get(day);
     if (!salt) {
       salt = this.store.daySalt(day);
-      salt.catch(() => this.salts.delete(day)); // retry on the next request
+      salt.then(
+        (value) => {
+          this.current = { dayNumber, salt: value };
+        },
+        () => this.salts.delete(day), // retry on the next request
+      );
       this.salts.clear();
       this.salts.set(day, salt);
     }

@@ -16,7 +16,7 @@ async function allKeysAndValues(redis: Redis, prefix: string): Promise<string> {
       const type = await redis.type(key);
       if (type === 'string') out.push((await redis.getBuffer(key))!.toString('latin1'));
       if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
-      if (type === 'zset') out.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+      if (type === 'zset') out.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
     }
   }
   return out.join('\n');

@@ -32,14 +32,14 @@ export async function handlePixel(
     {
       userAgent: req.headers['user-agent'] ?? '',
       ip: clientIp(req, deps.trustProxy),
-      refererPath: refererPath(req.headers.referer),
+      refererPath: raw.path === undefined && raw.url === undefined ? refererPath(req.headers.referer) : undefined,
       receivedAt: deps.clock(),
     },
     deps,
   );
   const rejected = result.rejected[0];
   if (rejected) return sendPixel(res, 400, { 'X-Analytics-Rejected': rejected.reason });
-  sendPixel(res, 200, result.bots > 0 ? { 'X-Analytics-Ignored': 'bot' } : {});
+  sendPixel(res, 200, result.bots > 0 ? { 'X-Analytics-Ignored': 'bot' } : undefined);
 }
 
 function refererPath(referer: string | undefined): string | undefined {
