@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { flushClosedMinutes, type FlushDeps, type FlushOptions } from './flush.js';
+import { flushClosedMinutes, flushDefaults, type FlushDeps, type FlushOptions } from './flush.js';
 
 export interface FlushSchedulerOptions {
   /** A connection for BullMQ; it needs `maxRetriesPerRequest: null`. */
@@ -32,6 +33,11 @@ export async function startFlushScheduler(deps: FlushDeps, options: FlushSchedul
   const worker = new Worker(
     FLUSH_QUEUE,
     async () => {
+      // A tick on the minute boundary waits out the grace period, so the minute that just ended
+      // is flushed now rather than a minute later.
+      const graceMs = (options.flush.graceSeconds ?? flushDefaults.graceSeconds) * 1_000;
+      const sinceBoundary = Date.now() % 60_000;
+      if (sinceBoundary < graceMs) await sleep(graceMs - sinceBoundary + 50);
       const summary = await flushClosedMinutes(deps, options.flush);
       if (summary.batches > 0) deps.logger.info(summary, 'flushed');
       return summary;
