@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import type { RedshiftWarehouseOptions, SnowflakeWarehouseOptions } from '@rta/warehouse';
 
 /**
  * Every environment variable, its default and what it means. `.env.example` and the README
@@ -19,6 +20,8 @@ export const configDefaults = {
   FLUSH_GRACE_SECONDS: '5',
   FLUSH_LOCK_SECONDS: '60',
   MAX_VALUES_PER_DIMENSION: '10000',
+  SESSION_IDLE_MINUTES: '30',
+  DASHBOARD_TOKEN: '',
   TRUST_PROXY: 'false',
   LOG_LEVEL: 'info',
 } as const;
@@ -84,6 +87,11 @@ const schema = z.object({
   FLUSH_GRACE_SECONDS: integer(0, 3_600),
   FLUSH_LOCK_SECONDS: integer(5, 3_600),
   MAX_VALUES_PER_DIMENSION: integer(1, 1_000_000),
+  SESSION_IDLE_MINUTES: integer(1, 1_440),
+  DASHBOARD_TOKEN: z
+    .string()
+    .refine((s) => s === '' || (s.length >= 16 && s.length <= 256), 'must be 16 to 256 characters (or unset to lock the dashboard)')
+    .refine((s) => !/[\s\u0000-\u001f\u007f]/.test(s), 'must not contain spaces or control characters'),
   TRUST_PROXY: boolean,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -93,29 +101,8 @@ const schema = z.object({
 export type WarehouseConfig =
   | { kind: 'duckdb'; path: string }
   | { kind: 'postgres'; connectionString: string; schema: string }
-  | {
-      kind: 'redshift';
-      clusterIdentifier?: string;
-      workgroupName?: string;
-      database: string;
-      secretArn?: string;
-      dbUser?: string;
-      region: string;
-      endpoint?: string;
-    }
-  | {
-      kind: 'snowflake';
-      account: string;
-      username: string;
-      password?: string;
-      privateKeyPath?: string;
-      privateKeyPassphrase?: string;
-      warehouse?: string;
-      database: string;
-      schema: string;
-      role?: string;
-      accessUrl?: string;
-    };
+  | ({ kind: 'redshift' } & RedshiftWarehouseOptions)
+  | ({ kind: 'snowflake' } & SnowflakeWarehouseOptions);
 
 export interface AppConfig {
   redisUrl: string;
@@ -126,6 +113,10 @@ export interface AppConfig {
   trustProxy: boolean;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   maxValuesPerDimension: number;
+  /** A visit ends after this many minutes without a hit. */
+  sessionIdleMinutes: number;
+  /** Token of the dashboard and its APIs; undefined = dashboard locked (503). */
+  dashboardToken: string | undefined;
   flush: { cron: string; graceSeconds: number; lockSeconds: number };
   warehouse: WarehouseConfig;
 }
@@ -196,6 +187,8 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     trustProxy: c.TRUST_PROXY,
     logLevel: c.LOG_LEVEL,
     maxValuesPerDimension: c.MAX_VALUES_PER_DIMENSION,
+    sessionIdleMinutes: c.SESSION_IDLE_MINUTES,
+    dashboardToken: c.DASHBOARD_TOKEN === '' ? undefined : c.DASHBOARD_TOKEN,
     flush: { cron: c.FLUSH_CRON, graceSeconds: c.FLUSH_GRACE_SECONDS, lockSeconds: c.FLUSH_LOCK_SECONDS },
     warehouse,
   };
