@@ -1,5 +1,6 @@
 /** The Redshift → PostgreSQL rewrites of the test server touch code only, never literals. */
 import { describe, expect, it } from 'vitest';
+import { readSql, splitStatements } from '@rta/warehouse';
 import { bindParameters, segmentSql, translateRedshiftSql } from './sql-translate.js';
 
 describe('translateRedshiftSql', () => {
@@ -21,6 +22,24 @@ describe('translateRedshiftSql', () => {
       [false, "'b''c'"],
       [true, ' d'],
     ]);
+  });
+});
+
+describe('the HyperLogLog SQL of the warehouse (unique_visitor_registers, f_rta_hll_estimate)', () => {
+  const migration = splitStatements(readSql('redshift', '_migrate'));
+
+  it('runs on PostgreSQL with only the table attributes stripped', () => {
+    const numbers = migration.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS rta_register_numbers'))!;
+    expect(translateRedshiftSql(numbers).replace(/\s+/g, ' ').trim()).toBe(
+      'CREATE TABLE IF NOT EXISTS rta_register_numbers ( n SMALLINT NOT NULL, PRIMARY KEY (n) )',
+    );
+    const registers = migration.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS unique_visitor_registers'))!;
+    expect(translateRedshiftSql(registers)).not.toMatch(/DISTSTYLE|SORTKEY/);
+    // LOCK, INSERT … WITH, and the SQL UDF (a $$ body with $1…$3) are the same in both dialects.
+    for (const statement of migration.filter((s) => /^(LOCK|INSERT|CREATE OR REPLACE FUNCTION)/.test(s))) {
+      expect(translateRedshiftSql(statement)).toBe(statement);
+    }
+    expect(translateRedshiftSql(readSql('redshift', 'visitors'))).toBe(readSql('redshift', 'visitors'));
   });
 });
 

@@ -10,6 +10,9 @@
  * - `VARBYTE(n)` / `VARBINARY(n)` → `BYTEA`;
  * - `SYSDATE` and `GETDATE()` → `LOCALTIMESTAMP` (server sessions run in UTC, as Redshift);
  * - `:name` Data API parameters → `$n` (casts `x::type` are left alone).
+ * Not translated because both dialects read it the same: the HyperLogLog SQL of the warehouse
+ * (the `f_rta_hll_estimate` SQL UDF with its `$$` body and `$1` arguments, `LOCK`,
+ * `INSERT … WITH`, the register expansion with SUBSTRING/CAST); see sql-translate.test.ts.
  * Functions with a PostgreSQL body (`from_hex`, `to_hex(bytea)`, `from_varbyte`) are installed
  * by `pg-executor.ts`, not rewritten. Limitation: clause arguments written as quoted
  * identifiers (`SORTKEY ("minute")`) are not recognised.

@@ -20,6 +20,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { registerHllFunctions } from './hll-functions.js';
 import { authenticate, type LoginData, type TestUser } from './auth.js';
 import { FaultInjector } from './faults.js';
 import { Session, SqlError, toSqlError } from './session.js';
@@ -144,6 +145,7 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
     await reap(settings.abandonedTransactionMs); // a restarted client finds its old transaction gone
     const schema = url.searchParams.get('schemaName') ?? 'PUBLIC';
     const connection = await duckdb.connect();
+    await registerHllFunctions(connection);
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
       await connection.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await connection.run(`USE ${schema}`);

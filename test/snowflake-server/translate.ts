@@ -17,6 +17,9 @@
  * | `SYSDATE()`                    | the current UTC time as a `TIMESTAMP`              |
  * | `:1`, `:2` … placeholders      | `$1`, `$2` …                                       |
  *
+ * `HLL_IMPORT`, `HLL_COMBINE`, `HLL_ESTIMATE`, `HLL_EXPORT` are not rewritten: each session's
+ * connection has them as functions of the same names (`hll-functions.ts`).
+ *
  * Same in both and therefore untouched: `CREATE [OR REPLACE] TEMPORARY TABLE`,
  * `CREATE TABLE IF NOT EXISTS`, `MERGE INTO … WHEN NOT MATCHED THEN INSERT`, `date_trunc`,
  * `LIMIT ?`, `QUALIFY`. Transaction statements and implicit commits are the session's job

@@ -3,7 +3,7 @@ import { connectRedis, createLogger, createRedis, type AppConfig } from '@rta/co
 import { AnalyticsStore } from '@rta/redis-store';
 import { createWarehouseFromConfig, flushClosedMinutes, startFlusherService } from '@rta/flusher';
 import { startTrackerService } from '@rta/tracker';
-import { listQueries, runNamedQuery } from '@rta/warehouse';
+import { VISITOR_PERIODS, listQueries, runNamedQuery, type VisitorPeriod } from '@rta/warehouse';
 import { ensureRedis } from './ensure-redis.js';
 import { formatTable } from './table.js';
 
@@ -14,8 +14,11 @@ export const USAGE = `usage: pnpm cli <command> [options]
   flusher               the flusher only
   flush [--now]         flush every closed minute now; --now also closes the current minute
   status                pending minutes and events in Redis, oldest age, Redis memory, last flush
-  query <name> [--site S] [--from T] [--to T] [--limit N]
+  query <name> [--site S] [--from T] [--to T] [--limit N] [--by hour|day] [--page /path]
                         run a query of the SQL pack (times are UTC ISO-8601; default: the last 24 hours)
+                        e.g. query visitors --site example.com --from 2026-03-01 --to 2026-03-08 --by day
+                        (unique visitors merged over the window; without --by one number for the
+                        whole range; --page counts one page instead of the whole site)
   queries               list the SQL pack
   migrate               create the warehouse tables
 `;
@@ -26,6 +29,10 @@ export interface CommandFlags {
   from?: string;
   to?: string;
   limit?: string;
+  /** `visitors`: one row per hour or day; default one row for the whole range. */
+  by?: string;
+  /** `visitors`: count one page (path) instead of the whole site. */
+  page?: string;
 }
 
 export async function runCommand(command: string, args: string[], flags: CommandFlags, config: AppConfig): Promise<void> {
@@ -143,12 +150,20 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
   const limit = flags.limit === undefined ? 10 : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
   const site = flags.site ?? config.sites[0]!;
+  const by = parseBy(flags.by);
+  if (!(from < to)) throw new Error('--from must be before --to');
   const warehouse = createWarehouseFromConfig(config.warehouse);
   try {
-    print(formatTable(await runNamedQuery(warehouse, name, { site, from, to, limit })));
+    print(formatTable(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page })));
   } finally {
     await warehouse.close();
   }
+}
+
+function parseBy(text: string | undefined): VisitorPeriod | undefined {
+  if (text === undefined) return undefined;
+  if (!(VISITOR_PERIODS as readonly string[]).includes(text)) throw new Error(`--by must be ${VISITOR_PERIODS.join(' or ')}`);
+  return text as VisitorPeriod;
 }
 
 function parseTime(text: string | undefined, flag: string): Date | undefined {

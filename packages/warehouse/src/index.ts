@@ -2,7 +2,16 @@ export * from './warehouse.js';
 export * from './errors.js';
 export { compileNamedParams, normalizeValue, type PlaceholderStyle } from './named-params.js';
 export { readSql, splitStatements, listQueries, type QueryPackEntry } from './sql-files.js';
-export { runNamedQuery, type NamedQueryParams } from './query-pack.js';
+export { VISITOR_PERIODS, runNamedQuery, type NamedQueryParams, type VisitorPeriod } from './query-pack.js';
+export {
+  PACKED_RANK_BITS,
+  packedRegisters,
+  redshiftRegisterText,
+  type RedshiftRegisterText,
+  sketchRegisters,
+  snowflakeHllImport,
+  unpackRegisters,
+} from './sketch-formats.js';
 export { createDuckDBWarehouse, duckdbDefaults, type DuckDBWarehouseOptions } from './duckdb/warehouse.js';
 export { createPostgresWarehouse, postgresDefaults, type PostgresWarehouseOptions } from './postgres/warehouse.js';
 export { createRedshiftWarehouse, redshiftDefaults, type RedshiftWarehouseOptions } from './redshift/warehouse.js';

@@ -4,6 +4,7 @@
  * `skip` with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRegisters, encodeRedisHll, estimateCardinality } from '@rta/hll';
 import {
   runNamedQuery,
   type CounterRow,
@@ -19,6 +20,12 @@ export interface AdapterUnderTest {
 }
 
 export type BehaviourCase = 'concurrent-migrate' | 'concurrent-load' | 'large-batch';
+
+/** A Redis HyperLogLog string of `count` elements `<tag>-0` … (sparse when small, as Redis). */
+export function redisSketch(tag: string, count: number, from = 0): Uint8Array {
+  return encodeRedisHll(buildRegisters(Array.from({ length: count }, (_, i) => `${tag}-${from + i}`)));
+}
+const TOTAL_SKETCH = redisSketch('v', 10);
 
 export interface BehaviourOptions {
   /** Builds a fresh, empty warehouse whose loads call `hooks`. */
@@ -56,8 +63,8 @@ export function sampleBatch(batchId: string, overrides: Partial<MinuteBatch> = {
     minute: MINUTE,
     counters,
     visitors: [
-      { dimension: 'total', value: '', visitors: 10, sketch: new Uint8Array([72, 89, 76, 76, 1, 0, 255, 7]) },
-      { dimension: 'page', value: '/', visitors: 6, sketch: new Uint8Array([0, 1, 2, 3]) },
+      { dimension: 'total', value: '', visitors: 10, sketch: TOTAL_SKETCH },
+      { dimension: 'page', value: '/', visitors: 6, sketch: redisSketch('v', 6) },
     ],
     ...overrides,
   };
@@ -122,7 +129,7 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
         "SELECT sketch FROM unique_visitors WHERE batch_id = :id AND dimension = 'total'",
         { id: 'b-first' },
       );
-      expect(Buffer.from(sketches[0]!.sketch as Uint8Array)).toEqual(Buffer.from([72, 89, 76, 76, 1, 0, 255, 7]));
+      expect(Buffer.from(sketches[0]!.sketch as Uint8Array)).toEqual(Buffer.from(TOTAL_SKETCH));
     });
 
     it('load is idempotent by batch id', async () => {
@@ -176,6 +183,16 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
       expect(row).toEqual({ n, total: expected });
     });
 
+    it('a corrupt sketch fails the load and leaves nothing behind', async () => {
+      const corrupt = sampleBatch('b-corrupt', {
+        visitors: [{ dimension: 'total', value: '', visitors: 1, sketch: new Uint8Array([72, 89, 76, 76, 1, 0, 255, 7]) }],
+      });
+      await expect(warehouse.load(corrupt)).rejects.toMatchObject({ code: 'WAREHOUSE_LOAD', batchId: 'b-corrupt' });
+      expect(await warehouse.query("SELECT count(*) AS n FROM load_batches WHERE batch_id = 'b-corrupt'")).toEqual([{ n: 0 }]);
+    });
+
+    describeVisitorMerging(() => warehouse);
+
     it('reports a bad query as a WarehouseError', async () => {
       await expect(warehouse.query('SELECT no_such_column FROM event_counts')).rejects.toMatchObject({
         code: 'WAREHOUSE_QUERY',
@@ -183,6 +200,66 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
       await expect(runNamedQuery(warehouse, 'no-such-query', range)).rejects.toThrow(/unknown query/);
     });
   });
+}
+
+/**
+ * The `visitors` query merges sketches across batches, minutes and pages in SQL. Expected values
+ * are computed with @rta/hll from the same elements; a warehouse at p=14 (its estimator is
+ * PFCOUNT's, up to float rounding) is within 1, Snowflake's p=12 sketches within 3.5%.
+ */
+function describeVisitorMerging(current: () => Warehouse): void {
+  const day = { site: 'merge.example', from: new Date('2026-03-02T00:00:00Z'), to: new Date('2026-03-03T00:00:00Z') };
+  const at = (hh: number, mm: number) => new Date(Date.UTC(2026, 2, 2, hh, mm));
+  // Two batches of minute 10:01 (overlapping), one of 10:30, one of 11:05 (dense: > 4,681 registers).
+  const loads: Array<{ id: string; minute: Date; total: [number, number]; page: [number, number] }> = [
+    { id: 'm-1a', minute: at(10, 1), total: [0, 300], page: [0, 40] },
+    { id: 'm-1b', minute: at(10, 1), total: [200, 300], page: [20, 40] },
+    { id: 'm-2', minute: at(10, 30), total: [250, 5_000], page: [0, 5] },
+    { id: 'm-3', minute: at(11, 5), total: [0, 9_000], page: [1_000, 1] },
+  ];
+  const exact = (ranges: Array<[number, number]>) => estimateOf(ranges.flatMap(([from, n]) => Array.from({ length: n }, (_, i) => from + i)));
+
+  it('visitors merges sketches across batches, minutes and pages', async () => {
+    const warehouse = current();
+    for (const load of loads) {
+      await warehouse.load({
+        batchId: load.id,
+        site: day.site,
+        minute: load.minute,
+        counters: [],
+        visitors: [
+          { dimension: 'total', value: '', visitors: load.total[1], sketch: redisSketch('u', load.total[1], load.total[0]) },
+          { dimension: 'page', value: '/a', visitors: load.page[1], sketch: redisSketch('u', load.page[1], load.page[0]) },
+        ],
+      });
+    }
+    const tolerance = warehouse.dialect === 'snowflake' ? 0.035 : 0;
+    const near = (actual: unknown, expected: number) =>
+      expect(Math.abs(Number(actual) - expected)).toBeLessThanOrEqual(Math.max(1, expected * tolerance));
+
+    const whole = await runNamedQuery(warehouse, 'visitors', day);
+    expect(whole).toHaveLength(1);
+    expect(whole[0]!.period).toEqual(day.from);
+    near(whole[0]!.visitors, exact(loads.map((l) => l.total)));
+
+    const hours = await runNamedQuery(warehouse, 'visitors', { ...day, by: 'hour' });
+    expect(hours.map((r) => r.period)).toEqual([at(10, 0), at(11, 0)]);
+    near(hours[0]!.visitors, exact(loads.slice(0, 3).map((l) => l.total)));
+    near(hours[1]!.visitors, exact([loads[3]!.total]));
+
+    const minute = await runNamedQuery(warehouse, 'visitors', { ...day, to: at(10, 2) });
+    near(minute[0]!.visitors, exact([[0, 500]])); // two batches of one minute: 500 visitors, not 600
+
+    const page = await runNamedQuery(warehouse, 'visitors', { ...day, by: 'day', page: '/a' });
+    expect(page.map((r) => r.period)).toEqual([day.from]);
+    near(page[0]!.visitors, exact(loads.map((l) => l.page)));
+
+    expect(await runNamedQuery(warehouse, 'visitors', { ...day, page: '/none' })).toEqual([]);
+  });
+}
+
+function estimateOf(ids: number[]): number {
+  return estimateCardinality(buildRegisters([...new Set(ids)].map((i) => `u-${i}`)));
 }
 
 async function totalPageviews(warehouse: Warehouse): Promise<number> {

@@ -6,9 +6,9 @@
 -- skew a `site` distribution key. The ledger is distributed and sorted on batch_id, the column
 -- every load looks up. Its PRIMARY KEY is informational (Redshift does not enforce it); the
 -- loader keeps it true with LOCK load_batches plus a NOT EXISTS guard (see src/redshift/load-plan.ts).
--- The sketch is the Redis HyperLogLog string (12,304 bytes dense); VARBYTE(65535) leaves room
--- for raw registers too. The test server strips DISTKEY/SORTKEY/DISTSTYLE and maps VARBYTE to
--- BYTEA before PostgreSQL sees this file.
+-- The sketch is the Redis HyperLogLog string (12,304 bytes dense); VARBYTE(65535) leaves room.
+-- The test server strips DISTKEY/SORTKEY/DISTSTYLE and maps VARBYTE to BYTEA before PostgreSQL
+-- sees this file.
 CREATE TABLE IF NOT EXISTS load_batches (
   batch_id     VARCHAR(512) NOT NULL,
   site         VARCHAR(1024) NOT NULL,
@@ -36,3 +36,69 @@ CREATE TABLE IF NOT EXISTS unique_visitors (
   sketch    VARBYTE(65535) NOT NULL,
   batch_id  VARCHAR(512) NOT NULL
 ) DISTSTYLE EVEN COMPOUND SORTKEY (minute, site);
+
+-- One row per non-zero register of each unique_visitors row (same minute, site, dimension,
+-- value, batch_id): what SQL merges for visitors over any window (see the `visitors` query).
+-- Redshift has no arrays a plain query can unnest, and a column store keeps these rows small:
+-- the sort key runs the repeated key columns together, leaving about 3 bytes per register.
+-- The loader expands them in SQL from a digits-only text (src/sketch-formats.ts).
+CREATE TABLE IF NOT EXISTS unique_visitor_registers (
+  minute         TIMESTAMP NOT NULL,
+  site           VARCHAR(1024) NOT NULL,
+  dimension      VARCHAR(64) NOT NULL,
+  value          VARCHAR(8192) NOT NULL,
+  batch_id       VARCHAR(512) NOT NULL,
+  register_index SMALLINT NOT NULL,
+  register_rank  SMALLINT NOT NULL
+) DISTSTYLE EVEN COMPOUND SORTKEY (minute, site, dimension, value);
+-- 0 to 16383, the register indices, for that expansion (generate_series is leader-node only in
+-- Redshift). Filled once; LOCK makes a concurrent migration wait and then see the rows.
+CREATE TABLE IF NOT EXISTS rta_register_numbers (
+  n SMALLINT NOT NULL,
+  PRIMARY KEY (n)
+) DISTSTYLE ALL SORTKEY (n);
+LOCK rta_register_numbers;
+INSERT INTO rta_register_numbers (n)
+WITH hex AS (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10 UNION ALL SELECT 11 UNION ALL SELECT 12 UNION ALL SELECT 13 UNION ALL SELECT 14 UNION ALL SELECT 15)
+SELECT a.d * 4096 + b.d * 256 + c.d * 16 + e.d
+FROM hex a CROSS JOIN hex b CROSS JOIN hex c CROSS JOIN hex e
+WHERE a.d < 4 AND NOT EXISTS (SELECT 1 FROM rta_register_numbers);
+-- HyperLogLog estimate of merged p=14 registers, Ertl's estimator as Redis's PFCOUNT computes it:
+--   E = round(alpha_inf * m^2 / (sum over non-zero registers of 2^-rank + m * sigma(zeros / m)))
+-- with alpha_inf = 0.5 / ln 2 and sigma(x) = x + sum_{k>=1} x^(2^k) * 2^(k-1), written out to 25
+-- terms (exact in doubles for m <= 16,384; exp(max(..., -700)) avoids underflow errors).
+-- $1: non-zero merged registers, $2: sum of 2^-rank over them, $3: m (16384).
+CREATE OR REPLACE FUNCTION f_rta_hll_estimate(BIGINT, FLOAT8, INTEGER) RETURNS BIGINT IMMUTABLE AS $$
+  SELECT CASE
+    WHEN $1 = 0 THEN CAST(0 AS BIGINT)
+    WHEN $1 = $3 THEN CAST(floor(0.5 / ln(2.0) * $3 * $3 / $2 + 0.5) AS BIGINT)
+    ELSE CAST(floor(0.5 / ln(2.0) * $3 * $3 / ($2 + $3 * (
+        (CAST($3 - $1 AS FLOAT8) / $3) +
+        exp(greatest(2 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 1 +
+        exp(greatest(4 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 2 +
+        exp(greatest(8 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 4 +
+        exp(greatest(16 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 8 +
+        exp(greatest(32 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 16 +
+        exp(greatest(64 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 32 +
+        exp(greatest(128 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 64 +
+        exp(greatest(256 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 128 +
+        exp(greatest(512 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 256 +
+        exp(greatest(1024 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 512 +
+        exp(greatest(2048 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 1024 +
+        exp(greatest(4096 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 2048 +
+        exp(greatest(8192 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 4096 +
+        exp(greatest(16384 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 8192 +
+        exp(greatest(32768 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 16384 +
+        exp(greatest(65536 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 32768 +
+        exp(greatest(131072 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 65536 +
+        exp(greatest(262144 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 131072 +
+        exp(greatest(524288 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 262144 +
+        exp(greatest(1048576 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 524288 +
+        exp(greatest(2097152 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 1048576 +
+        exp(greatest(4194304 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 2097152 +
+        exp(greatest(8388608 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 4194304 +
+        exp(greatest(16777216 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 8388608 +
+        exp(greatest(33554432 * ln((CAST($3 - $1 AS FLOAT8) / $3)), -700)) * 16777216
+      )) + 0.5) AS BIGINT)
+  END
+$$ LANGUAGE sql;

@@ -26,5 +26,13 @@ CREATE TABLE IF NOT EXISTS unique_visitors (
   value     VARCHAR NOT NULL,
   visitors  NUMBER(38,0) NOT NULL,
   sketch    BINARY NOT NULL,
-  batch_id  VARCHAR NOT NULL
+  batch_id  VARCHAR NOT NULL,
+  hll       VARIANT
 );
+-- `hll` is the sketch as an HLL_EXPORT object (precision 12, down-sampled exactly from Redis's
+-- precision 14), so visitors over any window are
+-- HLL_ESTIMATE(HLL_COMBINE(HLL_IMPORT(hll))). Sparse objects for small sketches, dense (4,096
+-- ranks) past about 1,300 non-zero registers. NULL only on rows loaded before this column.
+-- Our hash is Redis's, not Snowflake's: combine these only with each other, never with
+-- HLL_ACCUMULATE states built inside Snowflake.
+ALTER TABLE unique_visitors ADD COLUMN IF NOT EXISTS hll VARIANT;

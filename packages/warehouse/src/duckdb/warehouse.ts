@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DuckDBInstance,
   DuckDBTimestampValue,
+  INTEGER,
+  LIST,
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
@@ -12,6 +14,9 @@ import { WarehouseError, wrapWarehouseError } from '../errors.js';
 import { compileNamedParams, normalizeValue } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
 import { SerialQueue } from '../serial-queue.js';
+import { packedRegisters, sketchRegisters } from '../sketch-formats.js';
+
+const PACKED_REGISTERS = LIST(INTEGER);
 
 export interface DuckDBWarehouseOptions {
   /** Database file; its folder is created. `:memory:` keeps nothing (tests only). */
@@ -145,8 +150,9 @@ async function loadInTransaction(
       counters.endRow();
     }
     counters.closeSync();
+    const registers = batch.visitors.map((row) => packedRegisters(sketchRegisters(row.sketch, batch.batchId)));
     const visitors = await connection.createAppender('unique_visitors');
-    for (const row of batch.visitors) {
+    for (const [i, row] of batch.visitors.entries()) {
       visitors.appendTimestamp(minute);
       visitors.appendVarchar(batch.site);
       visitors.appendVarchar(row.dimension);
@@ -154,6 +160,7 @@ async function loadInTransaction(
       visitors.appendBigInt(BigInt(row.visitors));
       visitors.appendBlob(row.sketch);
       visitors.appendVarchar(batch.batchId);
+      visitors.appendList(registers[i]!, PACKED_REGISTERS);
       visitors.endRow();
     }
     visitors.closeSync();

@@ -3,6 +3,7 @@ import type { LoadHooks, LoadResult, MinuteBatch, QueryRow, Warehouse } from '..
 import { wrapWarehouseError } from '../errors.js';
 import { compileNamedParams } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
+import { packedRegisters, sketchRegisters } from '../sketch-formats.js';
 
 export interface PostgresWarehouseOptions {
   /** `postgres://user:pass@host:port/db`. */
@@ -135,10 +136,13 @@ async function loadInTransaction(client: pg.PoolClient, batch: MinuteBatch, hook
       batch.counters.map((r) => r.count.toString()),
     ],
   );
+  // Registers travel as one JSON array of arrays (PostgreSQL arrays must be rectangular).
+  const registers = batch.visitors.map((r) => packedRegisters(sketchRegisters(r.sketch, batch.batchId)));
   await client.query(
-    `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id)
-     SELECT $1::timestamp, $2, d, v, n, s, $3
-     FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bytea[]) AS t(d, v, n, s)`,
+    `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id, registers)
+     SELECT $1::timestamp, $2, d, v, n, s, $3,
+       ARRAY(SELECT jsonb_array_elements_text($8::jsonb -> (o::int - 1))::int)
+     FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bytea[]) WITH ORDINALITY AS t(d, v, n, s, o)`,
     [
       minute,
       batch.site,
@@ -147,6 +151,7 @@ async function loadInTransaction(client: pg.PoolClient, batch: MinuteBatch, hook
       batch.visitors.map((r) => r.value),
       batch.visitors.map((r) => r.visitors),
       batch.visitors.map((r) => Buffer.from(r.sketch)),
+      JSON.stringify(registers),
     ],
   );
   await hooks?.beforeCommit?.(batch);

@@ -9,6 +9,7 @@
  *   INSERT INTO rta_stage_… VALUES (…),(…),…             -- escaped literals, ≤ maxStatementBytes each
  *   INSERT INTO event_counts    SELECT … FROM rta_stage_counts   WHERE NOT EXISTS (ledger row)
  *   INSERT INTO unique_visitors SELECT … FROM rta_stage_visitors WHERE NOT EXISTS (ledger row)
+ *   INSERT INTO unique_visitor_registers SELECT …        -- the sketches' registers, expanded in SQL
  *   INSERT INTO load_batches    SELECT <ledger row>              WHERE NOT EXISTS (ledger row)
  *   DROP TABLE rta_stage_…
  *
@@ -34,6 +35,7 @@
  */
 import type { MinuteBatch } from '../warehouse.js';
 import { WarehouseError } from '../errors.js';
+import { redshiftRegisterText, sketchRegisters } from '../sketch-formats.js';
 import { sqlBytes, sqlInteger, sqlString, sqlTimestamp } from './sql-literals.js';
 
 export interface ChunkLimits {
@@ -53,8 +55,8 @@ export interface LoadChunk {
   ledgerStatement: number;
 }
 
-/** LOCK, two CREATE, two INSERT…SELECT, the ledger insert, two DROP. */
-const FIXED_STATEMENTS = 8;
+/** LOCK, two CREATE, three INSERT…SELECT, the ledger insert, two DROP. */
+const FIXED_STATEMENTS = 9;
 const STAGE_COUNTS = 'rta_stage_counts';
 const STAGE_VISITORS = 'rta_stage_visitors';
 /** Ledger ids get `#k/n` appended; load_batches.batch_id is VARCHAR(512) bytes. */
@@ -104,7 +106,12 @@ export function planLoad(batch: MinuteBatch, limits: ChunkLimits): LoadChunk[] {
     add('counters', `(${sqlString(row.event)},${sqlString(row.dimension)},${sqlString(row.value)},${sqlInteger(row.count)})`);
   }
   for (const row of sortedVisitors(batch)) {
-    add('visitors', `(${sqlString(row.dimension)},${sqlString(row.value)},${sqlInteger(row.visitors)},${sqlBytes(row.sketch)})`);
+    const registers = redshiftRegisterText(sketchRegisters(row.sketch, batch.batchId));
+    add(
+      'visitors',
+      `(${sqlString(row.dimension)},${sqlString(row.value)},${sqlInteger(row.visitors)},${sqlBytes(row.sketch)},` +
+        `${sqlString(registers.digits)},${registers.width},${registers.entries})`,
+    );
   }
   closeChunk();
   if (groups.length === 0) groups.push([]); // an empty batch still records its ledger row
@@ -133,7 +140,10 @@ function buildChunk(batch: MinuteBatch, statements: Statement[], index: number, 
     sqls.push(`CREATE TEMP TABLE ${STAGE_COUNTS} (event VARCHAR(1024), dimension VARCHAR(64), value VARCHAR(8192), count BIGINT)`);
   }
   if (visitorRows > 0) {
-    sqls.push(`CREATE TEMP TABLE ${STAGE_VISITORS} (dimension VARCHAR(64), value VARCHAR(8192), visitors BIGINT, sketch VARBYTE(65535))`);
+    sqls.push(
+      `CREATE TEMP TABLE ${STAGE_VISITORS} (dimension VARCHAR(64), value VARCHAR(8192), visitors BIGINT, sketch VARBYTE(65535), ` +
+        `registers VARCHAR(65535), register_width SMALLINT, register_entries INTEGER)`,
+    );
   }
   for (const statement of statements) sqls.push(stageInsertPrefix(statement.kind) + statement.rows.join(','));
   if (counterRows > 0) {
@@ -147,6 +157,11 @@ function buildChunk(batch: MinuteBatch, statements: Statement[], index: number, 
       `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id) ` +
         `SELECT ${minute}, ${site}, dimension, value, visitors, sketch, ${batchId} FROM ${STAGE_VISITORS} WHERE ${guard}`,
     );
+    sqls.push(
+      `INSERT INTO unique_visitor_registers (minute, site, dimension, value, batch_id, register_index, register_rank) ` +
+        `SELECT ${minute}, ${site}, dimension, value, ${batchId}, register_index, register_rank FROM (${EXPAND_REGISTERS}) AS r ` +
+        `WHERE register_rank > 0 AND ${guard}`,
+    );
   }
   const ledgerStatement = sqls.length;
   sqls.push(
@@ -157,6 +172,22 @@ function buildChunk(batch: MinuteBatch, statements: Statement[], index: number, 
   if (visitorRows > 0) sqls.push(`DROP TABLE ${STAGE_VISITORS}`);
   return { index, ledgerId: id, counterRows, visitorRows, sqls, ledgerStatement };
 }
+
+/**
+ * One row per register entry of each staged visitor row, read from the digits of
+ * `redshiftRegisterText`: entry k is the `register_width` digits at k × width. Dense entries
+ * (width 2) are the rank of register k, zeros included (dropped by the caller's
+ * `register_rank > 0`); sparse ones (width 7) are index × 100 + rank. Plain SUBSTRING and CAST,
+ * the same on Redshift and PostgreSQL, one SUBSTRING per entry; `rta_register_numbers` holds
+ * 0–16383 (see _migrate.sql).
+ */
+const EXPAND_REGISTERS =
+  `SELECT dimension, value, ` +
+  `CASE WHEN register_width = 2 THEN n ELSE entry / 100 END AS register_index, ` +
+  `CASE WHEN register_width = 2 THEN entry ELSE entry % 100 END AS register_rank ` +
+  `FROM (SELECT s.dimension, s.value, s.register_width, n.n, ` +
+  `CAST(SUBSTRING(s.registers, s.register_width * n.n + 1, s.register_width) AS INTEGER) AS entry ` +
+  `FROM ${STAGE_VISITORS} s JOIN rta_register_numbers n ON n.n < s.register_entries) AS e`;
 
 function stageInsertPrefix(kind: Kind): string {
   return `INSERT INTO ${kind === 'counters' ? STAGE_COUNTS : STAGE_VISITORS} VALUES `;

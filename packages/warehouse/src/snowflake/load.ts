@@ -24,6 +24,7 @@ import type { Bind } from 'snowflake-sdk';
 import type { LoadHooks, LoadResult, MinuteBatch } from '../warehouse.js';
 import { RetryLoadError, type SnowflakeSession } from './driver.js';
 import { toBind, utcWallClock } from './values.js';
+import { sketchRegisters, snowflakeHllImport } from '../sketch-formats.js';
 
 export const STAGE_COUNTERS = 'rta_stage_event_counts';
 export const STAGE_VISITORS = 'rta_stage_unique_visitors';
@@ -32,11 +33,12 @@ export const CREATE_STAGING = [
   `CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGE_COUNTERS} (
      seq NUMBER(38,0), event VARCHAR, dimension VARCHAR, value VARCHAR, count NUMBER(38,0))`,
   `CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGE_VISITORS} (
-     seq NUMBER(38,0), dimension VARCHAR, value VARCHAR, visitors NUMBER(38,0), sketch BINARY)`,
+     seq NUMBER(38,0), dimension VARCHAR, value VARCHAR, visitors NUMBER(38,0), sketch BINARY, hll VARCHAR)`,
 ];
 
 const INSERT_STAGE_COUNTERS = `INSERT INTO ${STAGE_COUNTERS} (seq, event, dimension, value, count) VALUES (?, ?, ?, ?, ?)`;
-const INSERT_STAGE_VISITORS = `INSERT INTO ${STAGE_VISITORS} (seq, dimension, value, visitors, sketch) VALUES (?, ?, ?, ?, TO_BINARY(?, 'HEX'))`;
+// `hll` is staged as JSON text: Snowflake refuses PARSE_JSON inside VALUES, so MOVE_VISITORS parses it.
+const INSERT_STAGE_VISITORS = `INSERT INTO ${STAGE_VISITORS} (seq, dimension, value, visitors, sketch, hll) VALUES (?, ?, ?, ?, TO_BINARY(?, 'HEX'), ?)`;
 
 const MERGE_LEDGER = `MERGE INTO load_batches AS t
 USING (SELECT ? AS batch_id) AS s ON t.batch_id = s.batch_id
@@ -51,9 +53,9 @@ FROM (SELECT DISTINCT seq, event, dimension, value, count FROM ${STAGE_COUNTERS}
 WHERE NOT EXISTS (SELECT 1 FROM event_counts
   WHERE minute = CAST(? AS TIMESTAMP_NTZ) AND site = ? AND batch_id = ?)`;
 
-const MOVE_VISITORS = `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id)
-SELECT CAST(? AS TIMESTAMP_NTZ), ?, dimension, value, visitors, sketch, ?
-FROM (SELECT DISTINCT seq, dimension, value, visitors, sketch FROM ${STAGE_VISITORS})
+const MOVE_VISITORS = `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id, hll)
+SELECT CAST(? AS TIMESTAMP_NTZ), ?, dimension, value, visitors, sketch, ?, PARSE_JSON(hll)
+FROM (SELECT DISTINCT seq, dimension, value, visitors, sketch, hll FROM ${STAGE_VISITORS})
 WHERE NOT EXISTS (SELECT 1 FROM unique_visitors
   WHERE minute = CAST(? AS TIMESTAMP_NTZ) AND site = ? AND batch_id = ?)`;
 
@@ -95,6 +97,7 @@ export async function stageBatch(session: SnowflakeSession, batch: MinuteBatch, 
     r.value,
     r.visitors,
     Buffer.from(r.sketch).toString('hex'),
+    snowflakeHllImport(sketchRegisters(r.sketch, batch.batchId)),
   ]);
   for (const chunk of chunkRows(visitors, limits)) await session.execute(INSERT_STAGE_VISITORS, chunk);
 }

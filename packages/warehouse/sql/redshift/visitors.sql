@@ -1,0 +1,26 @@
+-- name: visitors
+-- answers: Unique visitors of a site, or of one page, over [from, to): one row for the whole range (period = from), or one per hour or day (`by`), merged from the minute sketches (HyperLogLog, about 0.8% error).
+-- params: site, from, to, by, page
+-- by: 'hour', 'day', or NULL for the whole range. page: a path, or NULL for the whole site.
+-- Merging is the register-wise maximum over unique_visitor_registers (every minute and batch in
+-- the period); f_rta_hll_estimate (see _migrate.sql) turns the merged registers into the
+-- estimate. Periods without visitors have no row.
+WITH merged AS (
+  SELECT
+    CASE CAST(:by AS VARCHAR)
+      WHEN 'hour' THEN date_trunc('hour', minute)
+      WHEN 'day' THEN date_trunc('day', minute)
+      ELSE CAST(:from AS TIMESTAMP)
+    END AS period,
+    register_index,
+    max(register_rank) AS register_rank
+  FROM unique_visitor_registers
+  WHERE site = :site AND minute >= :from AND minute < :to
+    AND dimension = CASE WHEN CAST(:page AS VARCHAR) IS NULL THEN 'total' ELSE 'page' END
+    AND value = coalesce(CAST(:page AS VARCHAR), '')
+  GROUP BY 1, 2
+)
+SELECT period, f_rta_hll_estimate(count(*), sum(power(CAST(2 AS FLOAT8), -register_rank)), 16384) AS visitors
+FROM merged
+GROUP BY period
+ORDER BY period

@@ -1,0 +1,19 @@
+-- name: visitors
+-- answers: Unique visitors of a site, or of one page, over [from, to): one row for the whole range (period = from), or one per hour or day (`by`), merged from the minute sketches (HyperLogLog at precision 12, about 1.6% error).
+-- params: site, from, to, by, page
+-- by: 'hour', 'day', or NULL for the whole range. page: a path, or NULL for the whole site.
+-- `hll` holds each minute's sketch as an HLL_EXPORT object; HLL_COMBINE merges every minute and
+-- batch in the period. Periods without visitors have no row.
+SELECT
+  CASE CAST(:by AS VARCHAR)
+    WHEN 'hour' THEN date_trunc('hour', minute)
+    WHEN 'day' THEN date_trunc('day', minute)
+    ELSE CAST(:from AS TIMESTAMP_NTZ)
+  END AS period,
+  HLL_ESTIMATE(HLL_COMBINE(HLL_IMPORT(hll))) AS visitors
+FROM unique_visitors
+WHERE site = :site AND minute >= :from AND minute < :to
+  AND dimension = CASE WHEN CAST(:page AS VARCHAR) IS NULL THEN 'total' ELSE 'page' END
+  AND value = coalesce(CAST(:page AS VARCHAR), '')
+GROUP BY 1
+ORDER BY 1
