@@ -14,5 +14,6 @@ export {
 } from './sketch-formats.js';
 export { createDuckDBWarehouse, duckdbDefaults, type DuckDBWarehouseOptions } from './duckdb/warehouse.js';
 export { createPostgresWarehouse, postgresDefaults, type PostgresWarehouseOptions } from './postgres/warehouse.js';
-export { createRedshiftWarehouse, redshiftDefaults, type RedshiftWarehouseOptions } from './redshift/warehouse.js';
-export { createSnowflakeWarehouse, snowflakeDefaults, type SnowflakeWarehouseOptions } from './snowflake/warehouse.js';
+export { createRedshiftWarehouse, createSnowflakeWarehouse } from './lazy-adapters.js';
+export { redshiftDefaults, type RedshiftWarehouseOptions } from './redshift/options.js';
+export { snowflakeDefaults, type SnowflakeWarehouseOptions } from './snowflake/options.js';
