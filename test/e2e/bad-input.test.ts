@@ -136,8 +136,11 @@ describe.each(Object.keys(warehouseFixtures))('bad input on %s', (kind) => {
       await flushOnce(prefix, warehouse, { now: T0 + 10 * 60_000 });
       const rows = await warehouse.query("SELECT value, sum(count) AS n FROM event_counts WHERE dimension = 'page' GROUP BY value");
       expect(new Map(rows.map((r) => [r.value, Number(r.n)]))).toEqual(new Map(ACCEPTED_PATHS.map((p) => [p.slice(0, p.search(/[?#]/) < 0 ? undefined : p.search(/[?#]/)), 1])));
-      const [total] = await warehouse.query("SELECT sum(count) AS n FROM event_counts WHERE dimension = 'total'");
+      const [total] = await warehouse.query("SELECT sum(count) AS n FROM event_counts WHERE dimension = 'total' AND event = 'pageview'");
       expect(total).toEqual({ n: ACCEPTED_PATHS.length });
+      // The accepted hits come from one visitor (same address and user agent): one visit, engaged.
+      const visits = await warehouse.query("SELECT event, sum(count) AS n FROM event_counts WHERE dimension = 'total' AND event <> 'pageview' GROUP BY event ORDER BY event");
+      expect(visits).toEqual([{ event: 'engaged_visit', n: 1 }, { event: 'visit', n: 1 }]);
     } finally {
       await warehouse.close();
     }

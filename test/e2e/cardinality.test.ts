@@ -47,8 +47,18 @@ describe('cardinality guard', () => {
       expect(pages).toEqual({ values: MAX + 1, n: PATHS });
       const [other] = await warehouse.query("SELECT sum(count) AS n FROM event_counts WHERE dimension = 'page' AND value = '(other)'");
       expect(other).toEqual({ n: PATHS - MAX });
-      const [total] = await warehouse.query("SELECT sum(count) AS n FROM event_counts WHERE dimension = 'total'");
+      const [total] = await warehouse.query("SELECT sum(count) AS n FROM event_counts WHERE dimension = 'total' AND event = 'pageview'");
       expect(total).toEqual({ n: PATHS });
+      // 3,000 visitors (uids), each with one visit of several hits; entry pages pass the guard too.
+      const visits = await warehouse.query(
+        "SELECT event, dimension, count(DISTINCT value) AS values, sum(count) AS n FROM event_counts WHERE event IN ('visit', 'engaged_visit') GROUP BY event, dimension ORDER BY event, dimension",
+      );
+      expect(visits).toEqual([
+        { event: 'engaged_visit', dimension: 'entry_page', values: 3_000, n: 3_000 },
+        { event: 'engaged_visit', dimension: 'total', values: 1, n: 3_000 },
+        { event: 'visit', dimension: 'entry_page', values: 3_000, n: 3_000 },
+        { event: 'visit', dimension: 'total', values: 1, n: 3_000 },
+      ]);
       const [sketches] = await warehouse.query("SELECT count(*) AS n FROM unique_visitors WHERE dimension = 'page'");
       expect(sketches).toEqual({ n: MAX + 1 });
     } finally {

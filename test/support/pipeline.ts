@@ -20,18 +20,23 @@ export interface TestTracker {
 export async function startTestTracker(options: {
   prefix: string;
   sites: string[];
-  now: number;
+  /** The tracker's clock; `'real'` for tests that need the live view's TTLs to be real. */
+  now: number | 'real';
   maxValuesPerDimension?: number;
+  dashboardToken?: string;
+  warehouse?: Warehouse;
 }): Promise<TestTracker> {
-  let now = options.now;
+  let now = options.now === 'real' ? 0 : options.now;
   const redis = testRedis({ autoPipelining: true });
   const tracker = createTracker({
     redis,
     sites: options.sites,
     prefix: options.prefix,
     maxValuesPerDimension: options.maxValuesPerDimension,
-    trustProxy: true,
-    clock: () => now,
+    trustProxy: options.now !== 'real',
+    clock: options.now === 'real' ? Date.now : () => now,
+    dashboardToken: options.dashboardToken,
+    warehouse: options.warehouse,
     logger: silentLogger,
   });
   const port = await tracker.listen(0, '127.0.0.1');

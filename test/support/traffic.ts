@@ -70,6 +70,7 @@ export function generateTraffic(options: TrafficOptions): Hit[] {
     device: devices[v % devices.length]!,
   }));
   const hits: Hit[] = [];
+  const seen = new Set<string>();
   for (let i = 0; i < options.events; i++) {
     const v = Math.floor(rand() * visitors.length);
     const visitor = visitors[v]!;
@@ -93,14 +94,67 @@ export function generateTraffic(options: TrafficOptions): Hit[] {
       visitorKey: `${site}|${visitor.uid ?? visitor.ip}`,
       expected: { referrer: referrer.host(site), device: visitor.device, utm: campaign },
     });
+    const hit = hits.at(-1)!;
+    if (!seen.has(hit.visitorKey)) {
+      seen.add(hit.visitorKey);
+      isFirstHit.add(hit);
+    }
   }
   return hits;
 }
 
-/** Expected `event_counts` sums, keyed like `warehouseCounts`. */
+/**
+ * Expected `visit` and `engaged_visit` counters (dimensions `total` and `entry_page`) of hits
+ * that reach the tracker in this order per visitor (see `firstHitsFirst`), all within one
+ * session idle time: a visitor's first hit starts its visit (in that hit's minute, on that hit's
+ * page), its second makes the visit engaged (counted in the visit's first minute).
+ */
+export function expectedVisitCounts(
+  hits: ReadonlyArray<{ site: string; visitor: string; minute: number; path: string }>,
+  add: (key: string) => void,
+): void {
+  const visits = new Map<string, { minute: number; entry: string; hits: number }>();
+  for (const h of hits) {
+    const id = `${h.site}|${h.visitor}`;
+    let visit = visits.get(id);
+    if (!visit) visits.set(id, (visit = { minute: h.minute, entry: h.path, hits: 0 }));
+    visit.hits++;
+    if (visit.hits > 2) continue;
+    const event = visit.hits === 1 ? 'visit' : 'engaged_visit';
+    const base = `${new Date(visit.minute).toISOString()}|${h.site}|${event}`;
+    add(`${base}|total|`);
+    add(`${base}|entry_page|${visit.entry}`);
+  }
+}
+
+/**
+ * Splits hits sent as one group into two waves so that each visitor's first hit (alone, or in the
+ * beacon batch it opens) reaches the tracker before any other hit of that visitor: sending wave
+ * one, then wave two, makes entry pages deterministic under concurrency.
+ */
+export function firstHitsFirst<T>(items: readonly T[], hitsOf: (item: T) => readonly Hit[], seen: Set<string>): [T[], T[]] {
+  const first: T[] = [];
+  const rest: T[] = [];
+  for (const item of items) {
+    const opener = hitsOf(item)[0]!;
+    if (!seen.has(opener.visitorKey) && isFirstHit.has(opener)) first.push(item);
+    else rest.push(item);
+  }
+  for (const item of first) seen.add(hitsOf(item)[0]!.visitorKey);
+  return [first, rest];
+}
+
+/** Each visitor's first hit in generation order (set by `generateTraffic`). */
+const isFirstHit = new WeakSet<Hit>();
+
+/** Expected `event_counts` sums, keyed like `warehouseCounts`, including the visit counters. */
 export function expectedCounts(hits: readonly Hit[], minuteStart: (index: number) => number): Map<string, number> {
   const counts = new Map<string, number>();
   const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  expectedVisitCounts(
+    hits.map((h) => ({ site: h.site, visitor: h.visitorKey, minute: minuteStart(h.minuteIndex), path: h.path })),
+    add,
+  );
   for (const h of hits) {
     const base = `${new Date(minuteStart(h.minuteIndex)).toISOString()}|${h.site}|${h.event}`;
     add(`${base}|total|`);

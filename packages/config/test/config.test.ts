@@ -10,6 +10,8 @@ describe('parseConfig', () => {
       sites: ['example.com', 'shop.example.org'],
       trustProxy: false,
       maxValuesPerDimension: 10_000,
+      sessionIdleMinutes: 30,
+      dashboardToken: undefined,
       flush: { cron: '* * * * *', graceSeconds: 5, lockSeconds: 60 },
       warehouse: { kind: 'duckdb', path: '.data/warehouse.duckdb' },
     });
@@ -28,6 +30,9 @@ describe('parseConfig', () => {
     [{ SITES: 'a.com', MAX_VALUES_PER_DIMENSION: '0' }, 'MAX_VALUES_PER_DIMENSION: must be a whole number from 1'],
     [{ SITES: 'a.com', TRUST_PROXY: 'maybe' }, 'TRUST_PROXY: must be true or false'],
     [{ SITES: 'a.com', LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of'],
+    [{ SITES: 'a.com', SESSION_IDLE_MINUTES: '0' }, 'SESSION_IDLE_MINUTES: must be a whole number from 1 to 1440'],
+    [{ SITES: 'a.com', DASHBOARD_TOKEN: 'short' }, 'DASHBOARD_TOKEN: must be 16 to 256 characters'],
+    [{ SITES: 'a.com', DASHBOARD_TOKEN: 'has a space in the middle' }, 'DASHBOARD_TOKEN: must not contain spaces'],
   ])('%j fails naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
@@ -37,5 +42,10 @@ describe('parseConfig', () => {
     const config = parseConfig({ SITES: 'a.com', WAREHOUSE: 'postgres', DATABASE_URL: 'postgres://u:secret@h/db', TRUST_PROXY: 'yes' });
     expect(config.warehouse).toEqual({ kind: 'postgres', connectionString: 'postgres://u:secret@h/db', schema: 'public' });
     expect(config.trustProxy).toBe(true);
+  });
+
+  it('reads the dashboard token and the session idle time', () => {
+    const config = parseConfig({ SITES: 'a.com', DASHBOARD_TOKEN: 'a-long-enough-token-123', SESSION_IDLE_MINUTES: '15' });
+    expect(config).toMatchObject({ dashboardToken: 'a-long-enough-token-123', sessionIdleMinutes: 15 });
   });
 });

@@ -53,6 +53,7 @@ export const REJECTION_REASONS = [
   'invalid_referrer',
   'referrer_too_long',
   'invalid_event',
+  'reserved_event',
   'invalid_uid',
   'uid_too_long',
   'invalid_utm',

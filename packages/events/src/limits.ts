@@ -18,3 +18,8 @@ export const LIMITS = {
 
 export const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const DEFAULT_EVENT = 'pageview';
+/**
+ * Event names the pipeline derives itself and a page may not send: `visit` and `engaged_visit`
+ * are counted from sessions (see VISIT_EVENT in @rta/redis-store).
+ */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set(['visit', 'engaged_visit']);

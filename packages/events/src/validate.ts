@@ -1,4 +1,4 @@
-import { DEFAULT_EVENT, EVENT_NAME, LIMITS } from './limits.js';
+import { DEFAULT_EVENT, EVENT_NAME, LIMITS, RESERVED_EVENTS } from './limits.js';
 import type { RawEvent, RejectionReason, RequestContext, TrackedEvent } from './event.js';
 import { classifyUserAgent } from './user-agent.js';
 import { visitorId } from './visitor.js';
@@ -72,6 +72,7 @@ function derive(raw: RawEvent, context: RequestContext, options: ValidateOptions
 
   const eventName = optionalString(raw.event) || DEFAULT_EVENT;
   if (!EVENT_NAME.test(eventName)) throw new Rejected('invalid_event');
+  if (RESERVED_EVENTS.has(eventName)) throw new Rejected('reserved_event');
 
   const uid = optionalString(raw.uid);
   if (uid !== undefined && uid.length > LIMITS.uidLength) throw new Rejected('uid_too_long');

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 
-/** Counter dimensions, in the order the track script takes them. */
-export const DIMENSIONS = ['total', 'page', 'referrer', 'device', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+/**
+ * Counter dimensions, in the order the track script takes them. `entry_page` is written only for
+ * the visit events below (the page a visit started on).
+ */
+export const DIMENSIONS = ['total', 'page', 'referrer', 'device', 'utm_source', 'utm_medium', 'utm_campaign', 'entry_page'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 /** Sites become part of key names, so only plain host names are allowed (checked at config time). */
@@ -9,6 +12,16 @@ export const SITE_NAME = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
 
 /** The value counted past the cardinality guard. */
 export const OTHER = '(other)';
+
+/**
+ * Events the store derives from sessions (never sent by a page; @rta/events rejects them):
+ * `visit` counts a visit in the minute of its first hit, `engaged_visit` counts, in that same
+ * minute, a visit that got a second hit. Both with dimensions `total` and `entry_page`.
+ */
+export const VISIT_EVENT = 'visit';
+/** Page views (the default event); every other event name is a custom event in the live view. */
+export const PAGEVIEW_EVENT = 'pageview';
+export const ENGAGED_VISIT_EVENT = 'engaged_visit';
 
 /** A (site, minute) bucket: the unit that is claimed, flushed and loaded as batches. */
 export interface BucketRef {
@@ -34,6 +47,10 @@ export interface BucketRef {
  *
  * Global keys: `<prefix>:pending` (sorted set of buckets by minute), `<prefix>:salt:<day>`,
  * `<prefix>:last-flush`.
+ *
+ * Live state of a site (sessions and the live view; never flushed, every key expires) shares
+ * the hash tag `{<prefix>:<site>:live}`: see LiveKeys. `live` is not a minute id, so the tag
+ * never equals a bucket tag whatever the site is called.
  */
 export class AnalyticsKeys {
   constructor(readonly prefix: string) {
@@ -50,6 +67,10 @@ export class AnalyticsKeys {
 
   salt(day: string): string {
     return `${this.prefix}:salt:${day}`;
+  }
+
+  live(site: string): LiveKeys {
+    return new LiveKeys(`{${this.prefix}:${site}:live}`);
   }
 
   bucket(ref: BucketRef): BucketKeys {
@@ -99,6 +120,43 @@ export class BucketKeys {
   /** A base with its generation. */
   static at(base: string, generation: number): string {
     return `${base}:${generation}`;
+  }
+}
+
+/** Per-minute structures of the live view (how long each is kept: see live-writes.ts). */
+export const LIVE_MINUTE_KEYS = {
+  /** hash: `pageviews`, `events`, `visits` (visits started) of the minute */
+  counts: { suffix: 'm' },
+  /** HyperLogLog of the minute's visitors */
+  visitors: { suffix: 'u' },
+  /** sorted set: page views per page */
+  pages: { suffix: 'p' },
+  /** sorted set: page views per referrer host */
+  referrers: { suffix: 'r' },
+  /** sorted set: custom events (anything but page views) per event name */
+  events: { suffix: 'e' },
+} as const;
+export type LiveMinuteKey = keyof typeof LIVE_MINUTE_KEYS;
+
+/**
+ * Keys of a site's live state, all under the tag `{<prefix>:<site>:live}` so that the session
+ * writes, the multi-key PFCOUNT and the ZUNIONSTORE of the live view run in one slot.
+ *
+ * - `<tag>:s:<sha1(visitor id)>`   session (visit) of a visitor: JSON, expires after the idle time
+ * - `<tag>:<m|u|p|r|e>:<yyyymmddhhmm>` per-minute structures, see LIVE_MINUTE_KEYS
+ * - `<tag>:scratch`                 short-lived union of the live view's read script
+ */
+export class LiveKeys {
+  constructor(readonly tag: string) {}
+
+  session(visitorId: string): string {
+    return `${this.tag}:s:${pageDigest(visitorId)}`;
+  }
+  minute(kind: LiveMinuteKey, minute: number): string {
+    return `${this.tag}:${LIVE_MINUTE_KEYS[kind].suffix}:${minuteId(minute)}`;
+  }
+  get scratch(): string {
+    return `${this.tag}:scratch`;
   }
 }
 

@@ -6,10 +6,12 @@ import type { Redis } from 'ioredis';
  * key count varies). They are
  * registered under versioned command names so two deployed versions can share one Redis.
  */
-const SCRIPT_VERSION = 'v1';
+const SCRIPT_VERSION = 'v2';
 
 const SCRIPTS = {
   trackBatch: { file: 'track-batch-n.lua', keys: null },
+  trackLive: { file: 'track-live-n.lua', keys: null },
+  readLive: { file: 'read-live-n.lua', keys: null },
   claim: { file: 'claim-3.lua', keys: 3 },
   retireBucket: { file: 'retire-bucket-3.lua', keys: 3 },
   releaseLock: { file: 'release-lock-1.lua', keys: 1 },

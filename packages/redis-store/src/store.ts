@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AnalyticsKeys, BucketKeys, DIMENSIONS, type BucketRef, type Dimension } from './keys.js';
 import { WriteBatcher, type EventWrite } from './write-batcher.js';
+import { liveDefaults, type LiveOptions } from './live-call.js';
+import { readLiveView, type LiveView } from './live-view.js';
 import { callScript, defineScripts } from './scripts.js';
 
 export interface AnalyticsStoreOptions {
@@ -11,6 +13,12 @@ export interface AnalyticsStoreOptions {
   maxValuesPerDimension?: number;
   /** Fields per HSCAN call and keys per pipelined read or UNLINK while flushing. Default 1,000. */
   scanCount?: number;
+  /**
+   * Also keep sessions (visits: the `visit` and `engaged_visit` counters) and the live view.
+   * The tracker turns this on; tools that only flush or write synthetic minutes leave it off.
+   * Default off.
+   */
+  live?: LiveOptions;
 }
 
 export const storeDefaults = { prefix: 'rta', maxValuesPerDimension: 10_000, scanCount: 1_000 } as const;
@@ -46,6 +54,7 @@ export class AnalyticsStore {
   private readonly max: number;
   private readonly scanCount: number;
   private readonly writes: WriteBatcher;
+  private readonly sessionIdleMinutes: number;
 
   constructor(
     readonly redis: Redis,
@@ -55,7 +64,19 @@ export class AnalyticsStore {
     this.max = options.maxValuesPerDimension ?? storeDefaults.maxValuesPerDimension;
     this.scanCount = options.scanCount ?? storeDefaults.scanCount;
     defineScripts(redis);
-    this.writes = new WriteBatcher(redis, this.keys, this.max);
+    this.sessionIdleMinutes = options.live?.sessionIdleMinutes ?? liveDefaults.sessionIdleMinutes;
+    this.writes = new WriteBatcher(redis, this.keys, {
+      maxValuesPerDimension: this.max,
+      live: options.live && {
+        sessionIdleMinutes: this.sessionIdleMinutes,
+        cap: options.live.maxMembersPerMinute ?? this.max,
+      },
+    });
+  }
+
+  /** The live view of a site at `now` (ms), from Redis only; `top` entries per top list. */
+  readLive(site: string, now: number, top = 10): Promise<LiveView> {
+    return readLiveView(this.redis, this.keys.live(site), site, { now, sessionIdleMinutes: this.sessionIdleMinutes, top });
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DIMENSIONS, OTHER, minuteOf, pageDigest, type AnalyticsKeys, type BucketKeys, type BucketRef } from './keys.js';
+import { bucketCall, type VisitCount } from './bucket-call.js';
+import { liveCall, parseTransitions } from './live-call.js';
 import { callScript } from './scripts.js';
 
 /** One event as the tracker counts it. */
@@ -17,34 +19,67 @@ export interface EventWrite {
   receivedAt: number;
 }
 
+export interface WriteBatcherOptions {
+  maxValuesPerDimension: number;
+  /** Write sessions (visits) and the live view; absent = counters only. */
+  live?: { sessionIdleMinutes: number; cap: number };
+}
+
 /** Events per script call; bounds how long one call holds Redis (about 15 commands per event). */
 const MAX_EVENTS_PER_CALL = 256;
+/**
+ * Flushes in flight at once. Events arriving while they are in flight wait for one to finish
+ * (group commit): under load batches grow and Redis sees fewer, larger calls; when idle a
+ * request still waits for exactly one round trip.
+ */
+const MAX_IN_FLIGHT = 1;
 /** The pending-index entry of a bucket is rewritten at most this often, milliseconds. */
 const PENDING_REFRESH_MS = 1_000;
 const CACHE_LIMIT = 20_000;
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
 
 interface BucketBatch {
   bucket: BucketRef;
   member: string;
   events: EventWrite[];
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  visits: VisitCount[];
+  done: Deferred<void>;
+}
+
+/** A site's events of one turn for the live script; settles with each visitor's follow-up write. */
+interface SiteBatch {
+  site: string;
+  events: EventWrite[];
+  done: Deferred<Map<string, Promise<void>>>;
 }
 
 /**
  * Gathers the events of every `track` call made in one event-loop turn and writes them on the
- * next turn with one script call per (site, minute) bucket. Each caller's promise settles when
- * Redis has acknowledged the calls holding its events, so "answered" still means "in Redis".
+ * next turn, pipelined on one connection: one track-batch call per (site, minute) bucket and,
+ * with `live`, one track-live call per site (sessions and live view, another slot). When the
+ * live call reports visits that started or got their second hit, a second track-batch call
+ * counts them in the bucket of the visit's first minute (see track-live-n.lua for why that
+ * takes a second round trip). Each caller's promise settles when Redis has acknowledged every
+ * call holding its events, its visitors' sessions and their visit counts, so "answered" still
+ * means "in Redis".
  *
  * The bucket's pending-index entry (ZADD) is sent before its counters, on the same connection,
  * and then at most once a second: Redis applies (and its AOF keeps) commands in order, so
- * counters that survive a restart always have their index entry.
+ * counters that survive a restart always have their index entry. Buckets of earlier minutes
+ * get the entry again after their counters (see `send`).
  */
 export class WriteBatcher {
   private open = new Map<string, BucketBatch>();
+  private openSites = new Map<string, SiteBatch>();
   private sealed: BucketBatch[] = [];
+  private sealedSites: SiteBatch[] = [];
   private scheduled = false;
+  private inFlight = 0;
   private readonly fixedKeys = new Map<string, { bucketKeys: BucketKeys; fixed: string[] }>();
   private readonly pageDigests = new Map<string, string>();
   private readonly indexedAt = new Map<string, number>();
@@ -52,36 +87,96 @@ export class WriteBatcher {
   constructor(
     private readonly redis: Redis,
     private readonly keys: AnalyticsKeys,
-    private readonly maxValuesPerDimension: number,
+    private readonly options: WriteBatcherOptions,
   ) {}
 
   add(events: readonly EventWrite[]): Promise<void> {
     const waits = new Set<Promise<void>>();
+    const siteVisitors = new Map<SiteBatch, Set<string>>();
     for (const event of events) {
-      const bucket: BucketRef = { site: event.site, minute: minuteOf(event.receivedAt) };
-      const member = this.keys.member(bucket);
-      let batch = this.open.get(member);
-      if (!batch) this.open.set(member, (batch = newBatch(bucket, member)));
+      const batch = this.bucketBatch({ site: event.site, minute: minuteOf(event.receivedAt) });
       batch.events.push(event);
-      waits.add(batch.done);
+      waits.add(batch.done.promise);
       if (batch.events.length >= MAX_EVENTS_PER_CALL) {
         this.sealed.push(batch);
-        this.open.delete(member);
+        this.open.delete(batch.member);
+      }
+      if (this.options.live) {
+        let site = this.openSites.get(event.site);
+        if (!site) this.openSites.set(event.site, (site = { site: event.site, events: [], done: deferred() }));
+        site.events.push(event);
+        let visitors = siteVisitors.get(site);
+        if (!visitors) siteVisitors.set(site, (visitors = new Set()));
+        visitors.add(event.visitorId);
+        if (site.events.length >= MAX_EVENTS_PER_CALL) {
+          this.sealedSites.push(site);
+          this.openSites.delete(event.site);
+        }
       }
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
+    for (const [site, visitors] of siteVisitors) {
+      waits.add(site.done.promise.then((followUps) => Promise.all([...visitors].map((v) => followUps.get(v))).then(() => undefined)));
     }
+    this.schedule();
     return waits.size === 1 ? [...waits][0]! : Promise.all(waits).then(() => undefined);
+  }
+
+  private bucketBatch(bucket: BucketRef): BucketBatch {
+    const member = this.keys.member(bucket);
+    let batch = this.open.get(member);
+    if (!batch) this.open.set(member, (batch = { bucket, member, events: [], visits: [], done: deferred() }));
+    return batch;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
+    if (this.open.size + this.sealed.length + this.openSites.size + this.sealedSites.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
     const batches = [...this.sealed, ...this.open.values()];
+    const sites = [...this.sealedSites, ...this.openSites.values()];
     this.sealed = [];
     this.open = new Map();
-    for (const batch of batches) this.send(batch).then(batch.resolve, batch.reject);
+    this.sealedSites = [];
+    this.openSites = new Map();
+    const sends: Promise<unknown>[] = [];
+    for (const batch of batches) sends.push(this.send(batch).then(() => batch.done.resolve(), batch.done.reject));
+    for (const site of sites) sends.push(this.sendLive(site).then(site.done.resolve, site.done.reject));
+    this.inFlight++;
+    void Promise.all(sends).then(() => {
+      this.inFlight--;
+      this.schedule();
+    });
+  }
+
+  /** The live call of a site, then the visit counts it reports, grouped per bucket. */
+  private async sendLive(site: SiteBatch): Promise<Map<string, Promise<void>>> {
+    const live = this.options.live!;
+    const call = liveCall(this.keys.live(site.site), site.events, live);
+    const transitions = parseTransitions(await callScript(this.redis, 'trackLive', call.keys, call.args), call.visitorIds);
+    const followUps = new Map<string, Promise<void>>();
+    const batches = new Map<string, { batch: BucketBatch; visitors: string[] }>();
+    for (const t of transitions) {
+      const bucket = { site: site.site, minute: t.minute };
+      const member = this.keys.member(bucket);
+      let entry = batches.get(member);
+      if (!entry) batches.set(member, (entry = { batch: { bucket, member, events: [], visits: [], done: deferred() }, visitors: [] }));
+      entry.batch.visits.push({ kind: t.kind, entryPage: t.entryPage });
+      entry.visitors.push(t.visitorId);
+    }
+    for (const { batch, visitors } of batches.values()) {
+      const sent = this.send(batch);
+      sent.catch(() => undefined); // observed by the callers through followUps
+      for (const visitor of visitors) {
+        const previous = followUps.get(visitor);
+        followUps.set(visitor, previous ? Promise.all([previous, sent]).then(() => undefined) : sent);
+      }
+    }
+    return followUps;
   }
 
   private async send(batch: BucketBatch): Promise<void> {
@@ -94,49 +189,16 @@ export class WriteBatcher {
       });
     }
     const { bucketKeys, fixed } = this.bucketKeys(batch);
-    const keys = [...fixed];
-    const pageKeyIndex = new Map<string, number>();
-    const eventIndex = new Map<string, { index: number; count: number }>();
-    const counters = new Map<string, { event: number; dimension: number; value: string; count: number }>();
-    const visitors = new Map<string, { event: number; keyIndex: number; page: string; ids: string[] }>();
-    const count = (event: number, dimension: number, value: string | undefined) => {
-      if (!value) return;
-      const id = `${event}\x1f${dimension}\x1f${value}`;
-      const counter = counters.get(id);
-      if (counter) counter.count++;
-      else counters.set(id, { event, dimension, value, count: 1 });
-    };
-    for (const e of batch.events) {
-      let name = eventIndex.get(e.event);
-      if (!name) eventIndex.set(e.event, (name = { index: eventIndex.size + 1, count: 0 }));
-      name.count++;
-      let keyIndex = pageKeyIndex.get(e.path);
-      if (keyIndex === undefined) {
-        keys.push(bucketKeys.pageHllBaseOfDigest(this.digest(e.path)));
-        keyIndex = keys.length; // KEYS are 1-based in Lua
-        pageKeyIndex.set(e.path, keyIndex);
-      }
-      count(name.index, 2, e.path);
-      count(name.index, 3, e.referrer);
-      count(name.index, 4, e.device);
-      count(name.index, 5, e.utmSource);
-      count(name.index, 6, e.utmMedium);
-      count(name.index, 7, e.utmCampaign);
-      const group = `${name.index}\x1f${e.path}`;
-      const list = visitors.get(group);
-      if (list) list.ids.push(e.visitorId);
-      else visitors.set(group, { event: name.index, keyIndex, page: e.path, ids: [e.visitorId] });
-    }
-    const args: Array<string | number> = [this.maxValuesPerDimension, batch.events.length, eventIndex.size];
-    for (const [name, { count: n }] of eventIndex) args.push(name, n);
-    args.push(counters.size);
-    for (const c of counters.values()) args.push(c.event, c.dimension, c.value, c.count);
-    args.push(visitors.size);
-    for (const v of visitors.values()) args.push(v.event, v.keyIndex, v.page, v.ids.length, ...v.ids);
-    await callScript(this.redis, 'trackBatch', keys, args);
+    const call = bucketCall(bucketKeys, fixed, batch.events, batch.visits, this.options.maxValuesPerDimension, (page) => this.digest(page));
+    await callScript(this.redis, 'trackBatch', call.keys, call.args);
+    // A bucket of an earlier minute (a visit's later hit counted in its first minute, or a late
+    // write) may be retired by a flusher meanwhile: the flusher removes the index entry, checks
+    // the bucket is empty, and puts the entry back if not. Writing the entry again after the
+    // counters closes the gap between its check and our write.
+    if (batch.bucket.minute < minuteOf(now)) await this.redis.zadd(this.keys.pending, 'NX', batch.bucket.minute, batch.member);
   }
 
-  /** The 11 fixed keys of a bucket (see track-batch-n.lua), cached per bucket. */
+  /** The 12 fixed keys of a bucket (see track-batch-n.lua), cached per bucket. */
   private bucketKeys(batch: BucketBatch): { bucketKeys: BucketKeys; fixed: string[] } {
     let entry = this.fixedKeys.get(batch.member);
     if (!entry) {
@@ -162,13 +224,13 @@ export class WriteBatcher {
   }
 }
 
-function newBatch(bucket: BucketRef, member: string): BucketBatch {
-  let resolve!: () => void;
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
-  const done = new Promise<void>((res, rej) => {
+  const promise = new Promise<T>((res, rej) => {
     resolve = res;
     reject = rej;
   });
-  done.catch(() => undefined); // each caller observes it through its own await
-  return { bucket, member, events: [], done, resolve, reject };
+  promise.catch(() => undefined); // each caller observes it through its own await
+  return { promise, resolve, reject };
 }

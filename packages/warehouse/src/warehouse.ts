@@ -32,6 +32,8 @@ export const COUNTER_DIMENSIONS = [
   'utm_source',
   'utm_medium',
   'utm_campaign',
+  /** The page a visit started on; only for the events `visit` and `engaged_visit`. */
+  'entry_page',
 ] as const;
 export type CounterDimension = (typeof COUNTER_DIMENSIONS)[number];
 

@@ -1,0 +1,201 @@
+/**
+ * The browser script in real headless Chromium, end to end: a test site with the one-tag
+ * install, two SPA navigations and a custom event become exactly 3 page views, 1 signup,
+ * 1 visit and 1 visitor in Redis and, after a flush, in the warehouse; the dashboard shows the
+ * numbers its APIs return; pages that opt out send nothing.
+ */
+import { mkdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Warehouse } from '@rta/warehouse';
+import type { LiveView } from '@rta/redis-store';
+import { deleteKeysOf, keysOf, randomPrefix, testRedis } from '../support/redis.js';
+import { warehouseFixtures, warehouseCounts, type WarehouseFixture } from '../support/warehouses.js';
+import { flushOnce, startTestTracker, type TestTracker } from '../support/pipeline.js';
+import { launchChromium, startTestSite, waitFor } from '../support/browser.js';
+import { ROOT } from '../support/child.js';
+
+const SITE = 'example.com';
+const TOKEN = 'test-dashboard-token-0123456789';
+
+describe('browser script and dashboard in Chromium', () => {
+  const redis = testRedis();
+  const prefix = randomPrefix();
+  let fixture: WarehouseFixture;
+  let warehouse: Warehouse;
+  let tracker: TestTracker;
+  let site: Awaited<ReturnType<typeof startTestSite>>;
+  const api = async <T>(path: string, token: string | null = TOKEN): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${tracker.base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const live = async () => (await api<LiveView>(`/api/live?site=${SITE}`)).body;
+  /** Sums of the counter hashes `total` over every bucket and generation of the site in Redis. */
+  const redisTotals = async () => {
+    const totals: Record<string, number> = {};
+    for (const key of (await keysOf(redis, prefix)).filter((k) => k.startsWith(`{${prefix}:${SITE}:2`) && k.includes(':c:total:'))) {
+      for (const [field, n] of Object.entries(await redis.hgetall(key))) {
+        const event = field.split('\x1f')[0]!;
+        totals[event] = (totals[event] ?? 0) + Number(n);
+      }
+    }
+    return totals;
+  };
+
+  beforeAll(async () => {
+    fixture = await warehouseFixtures.duckdb!();
+    warehouse = fixture.create();
+    await warehouse.migrate();
+    tracker = await startTestTracker({ prefix, sites: [SITE], now: 'real', dashboardToken: TOKEN, warehouse });
+    site = await startTestSite(tracker.base, SITE);
+  });
+  afterAll(async () => {
+    await site?.close();
+    await tracker?.close();
+    await warehouse?.close();
+    await fixture?.stop();
+    await deleteKeysOf(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('serves t.js under 2 KB gzipped', async () => {
+    const res = await fetch(`${tracker.base}/t.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('javascript');
+    expect(gzipSync(Buffer.from(await res.arrayBuffer()), { level: 9 }).length).toBeLessThan(2_048);
+  });
+
+  it('counts 3 page views, 1 signup, 1 visit and 1 visitor from load, two pushState navigations and a click', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const beacons: string[] = [];
+      page.on('request', (r) => void (r.url() === `${tracker.base}/e` && beacons.push(r.postData() ?? '')));
+      await page.goto(`${site.base}/`);
+      await waitFor(live, (l) => l.pageviewsLast30Minutes === 1);
+      await page.click('#to-pricing');
+      await waitFor(live, (l) => l.pageviewsLast30Minutes === 2);
+      await page.click('#to-docs');
+      await waitFor(live, (l) => l.pageviewsLast30Minutes === 3);
+      await page.click('#signup');
+      const now = await waitFor(live, (l) => l.customEvents.length === 1);
+
+      expect(beacons.map((b) => JSON.parse(b).event)).toEqual(['pageview', 'pageview', 'pageview', 'signup']);
+      expect(JSON.parse(beacons[1]!)).toMatchObject({ site: SITE, url: `${site.base}/pricing` });
+      expect(await redisTotals()).toEqual({ pageview: 3, signup: 1, visit: 1, engaged_visit: 1 });
+      expect(now).toMatchObject({ visitorsNow: 1, visitsInProgress: 1, visitsLast30Minutes: 1, pageviewsLast30Minutes: 3 });
+      expect(now.topPages).toEqual([
+        { value: '/', count: 1 },
+        { value: '/docs', count: 1 },
+        { value: '/pricing', count: 1 },
+      ]);
+      expect(now.topReferrers).toEqual([{ value: '(direct)', count: 3 }]);
+      expect(now.customEvents).toEqual([{ value: 'signup', count: 1 }]);
+    } finally {
+      await browser.close();
+    }
+
+    const summary = await flushOnce(prefix, warehouse, { now: Date.now(), includeCurrentMinute: true });
+    expect(summary.events).toBe(4);
+    const totals = new Map<string, number>();
+    for (const [key, n] of await warehouseCounts(warehouse)) {
+      const [, , event, dimension, value] = key.split('|');
+      const k = `${event}|${dimension}|${value}`;
+      totals.set(k, (totals.get(k) ?? 0) + n);
+    }
+    expect(Object.fromEntries([...totals].filter(([k]) => k.includes('|total|') || k.includes('|entry_page|')))).toEqual({
+      'pageview|total|': 3,
+      'signup|total|': 1,
+      'visit|total|': 1,
+      'visit|entry_page|/': 1,
+      'engaged_visit|total|': 1,
+      'engaged_visit|entry_page|/': 1,
+    });
+    const visitors = await warehouse.query("SELECT DISTINCT visitors FROM unique_visitors WHERE dimension = 'total'");
+    expect(visitors).toEqual([{ visitors: 1 }]);
+  });
+
+  it.each([
+    ['with data-respect-dnt when Do Not Track is on', '/?dnt', true],
+    ['from 127.0.0.1 without data-allow-localhost', '/?no-opt-in', false],
+  ])('sends nothing %s', async (_, path, doNotTrack) => {
+    const browser = await launchChromium({ doNotTrack });
+    try {
+      const page = await browser.context.newPage();
+      const sent: string[] = [];
+      page.on('request', (r) => void (r.url().startsWith(tracker.base) && !r.url().endsWith('/t.js') && sent.push(r.url())));
+      await page.goto(`${site.base}${path}`);
+      await page.waitForFunction(() => 'analytics' in globalThis);
+      if (doNotTrack) expect(await page.evaluate(() => (globalThis as unknown as { navigator: { doNotTrack: string | null } }).navigator.doNotTrack)).toBe('1');
+      await page.click('#to-pricing');
+      await page.click('#signup');
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+      expect(sent).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('keeps the dashboard and its APIs behind the token', async () => {
+    for (const path of ['/api/live', '/api/history']) {
+      expect((await api(`${path}?site=${SITE}`, null)).status).toBe(401);
+      expect((await api(`${path}?site=${SITE}`, 'wrong-token-wrong-token')).status).toBe(401);
+    }
+    const page = await fetch(`${tracker.base}/dashboard`);
+    expect(page.status).toBe(401);
+    const html = await page.text();
+    expect(html).toContain('name="token"');
+    expect(html).not.toContain('/pricing');
+  });
+
+  it('shows in Chromium the numbers its APIs return, and writes docs/dashboard.png', async () => {
+    const liveApi = await live();
+    const history = (await api<{ range: { totals: Record<string, number | null> }; hourly: Array<{ pageviews: number }> }>(`/api/history?site=${SITE}`)).body;
+    expect(history.range.totals).toMatchObject({ pageviews: 3, visits: 1, bounces: 0, bounceRate: 0, pagesPerVisit: 3 });
+    expect(history.hourly.reduce((sum, h) => sum + h.pageviews, 0)).toBe(3);
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const login = await page.goto(`${tracker.base}/dashboard`);
+      expect(login?.status()).toBe(401);
+      await page.fill('#token', TOKEN);
+      await Promise.all([page.waitForURL(`${tracker.base}/dashboard`), page.click('button[type=submit]')]);
+      const cookie = (await browser.context.cookies()).find((c) => c.name === 'rta_dashboard');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+      await page.evaluate(() => (globalThis as unknown as { dashboardReady: Promise<unknown> }).dashboardReady);
+      expect(await texts(page, ['#live-visitors', '#live-visits-open', '#live-visits', '#live-pageviews'])).toEqual(
+        [liveApi.visitorsNow, liveApi.visitsInProgress, liveApi.visitsLast30Minutes, liveApi.pageviewsLast30Minutes].map(String),
+      );
+      expect(await page.locator('#live-pages tbody tr').allInnerTexts()).toEqual(liveApi.topPages.map((p) => `${p.value}\t${p.count}`));
+      expect(await texts(page, ['#h-pageviews', '#h-visits', '#h-bounce', '#h-ppv'])).toEqual(['3', '1', '0.0%', '3.00']);
+      expect(await page.locator('#h-entry tbody tr').allInnerTexts()).toEqual(['/\t1\t0.0%']);
+      mkdirSync(`${ROOT}/docs`, { recursive: true });
+      await page.screenshot({ path: `${ROOT}/docs/dashboard.png`, fullPage: true });
+
+      await page.setViewportSize({ width: 390, height: 844 }); // a phone: no horizontal scrolling
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('answers 503 with a clear message when DASHBOARD_TOKEN is unset', async () => {
+    const locked = await startTestTracker({ prefix, sites: [SITE], now: 'real' });
+    try {
+      const page = await fetch(`${locked.base}/dashboard`);
+      expect(page.status).toBe(503);
+      expect(await page.text()).toContain('set DASHBOARD_TOKEN');
+      const res = await fetch(`${locked.base}/api/live?site=${SITE}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: 'dashboard_disabled' });
+    } finally {
+      await locked.close();
+    }
+  });
+});
+
+async function texts(page: Page, selectors: string[]): Promise<string[]> {
+  return Promise.all(selectors.map((s) => page.locator(s).innerText()));
+}
