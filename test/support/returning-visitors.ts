@@ -5,6 +5,7 @@
  * warehouse's `visitors` query is compared with.
  */
 import type { EventWrite } from '@rta/redis-store';
+import { random } from './traffic.js';
 
 export interface ReturningTrafficOptions {
   site: string;
@@ -29,8 +30,8 @@ export interface ReturningTraffic {
 }
 
 export function returningTraffic(options: ReturningTrafficOptions): ReturningTraffic {
-  const random = mulberry32(options.seed ?? 1);
-  const pick = (n: number) => Math.floor(random() * n);
+  const rand = random(options.seed ?? 1);
+  const pick = (n: number) => Math.floor(rand() * n);
   const pages = Array.from({ length: options.pages }, (_, i) => `/page/${i}`);
   const events: EventWrite[] = [];
   const hourSets = Array.from({ length: options.hours }, () => new Set<string>());
@@ -47,7 +48,7 @@ export function returningTraffic(options: ReturningTrafficOptions): ReturningTra
       const firstMinute = hour * 60 + pick(60 - views + 1);
       for (let i = 0; i < views; i++) {
         // Skewed popularity: low page numbers are read far more often.
-        const path = pages[Math.floor(options.pages * random() ** 2)]!;
+        const path = pages[Math.floor(options.pages * rand() ** 2)]!;
         const minute = firstMinute + i;
         events.push({
           site: options.site,
@@ -74,17 +75,5 @@ export function returningTraffic(options: ReturningTrafficOptions): ReturningTra
     perHour: hourSets.map((s) => s.size),
     perPage: new Map([...pageSets].filter(([, s]) => s.size > 0).map(([p, s]) => [p, s.size])),
     sumOfMinutes,
-  };
-}
-
-/** A small seeded PRNG, so every run sends the same traffic. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
