@@ -13,7 +13,9 @@ import { silentLogger } from '../support/pipeline.js';
 import { flushClosedMinutes } from '@rta/flusher';
 
 const COUNTERS = 100_000;
-const LIMIT_US = 5_000;
+// Generous: on two busy cores the OS can deschedule Redis mid-command for a few ms; an O(n)
+// command over this minute (HSCAN COUNT 1000000, near an HGETALL) takes 39 ms even on a quiet machine.
+const LIMIT_US = 20_000;
 
 describe('flush and Redis latency', () => {
   const admin = testRedis();
@@ -23,7 +25,7 @@ describe('flush and Redis latency', () => {
     admin.disconnect();
   });
 
-  it(`no command of a ${COUNTERS.toLocaleString('en')}-counter flush takes Redis more than ${LIMIT_US / 1_000} ms`, async () => {
+  it(`no command of a ${COUNTERS.toLocaleString('en')}-counter flush blocks Redis for ${LIMIT_US / 1_000} ms`, async () => {
     const writer = new AnalyticsStore(admin, { prefix, maxValuesPerDimension: 1_000_000 });
     const minute = minuteOf(Date.now()) - 30 * 60_000;
     const events: EventWrite[] = [];
@@ -49,8 +51,8 @@ describe('flush and Redis latency', () => {
       expect(summary.counterRows).toBe(COUNTERS + 4); // + a `total` and a `device` row per event name
       const log = (await admin.slowlog('GET', 10_000)) as Array<[number, number, number, string[], string, string]>;
       const ours = log.filter((entry) => entry[5] === name).map((entry) => ({ command: entry[3].slice(0, 2).join(' '), us: entry[2] }));
-      const slowest = ours.reduce((max, e) => Math.max(max, e.us), 0);
-      expect(ours.filter((e) => e.us > LIMIT_US), `slowest flush command: ${slowest} µs`).toEqual([]);
+      const slowest = [...ours].sort((a, b) => b.us - a.us).slice(0, 3).map((e) => `${e.command.split(" ")[0]} ${e.us} µs`).join(", ");
+      expect(ours.filter((e) => e.us > LIMIT_US), `slowest flush commands: ${slowest}`).toEqual([]);
     } finally {
       await admin.config('SET', 'slowlog-log-slower-than', threshold);
       await admin.config('SET', 'slowlog-max-len', maxLen);
