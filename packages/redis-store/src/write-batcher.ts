@@ -195,7 +195,11 @@ export class WriteBatcher {
     // write) may be retired by a flusher meanwhile: the flusher removes the index entry, checks
     // the bucket is empty, and puts the entry back if not. Writing the entry again after the
     // counters closes the gap between its check and our write.
-    if (batch.bucket.minute < minuteOf(now)) await this.redis.zadd(this.keys.pending, 'NX', batch.bucket.minute, batch.member);
+    // The counters are in by now, so a failure here must not fail the request (a client retry
+    // would count twice); the entry written before them still indexes the bucket.
+    if (batch.bucket.minute < minuteOf(now)) {
+      await this.redis.zadd(this.keys.pending, 'NX', batch.bucket.minute, batch.member).catch(() => undefined);
+    }
   }
 
   /** The 12 fixed keys of a bucket (see track-batch-n.lua), cached per bucket. */
