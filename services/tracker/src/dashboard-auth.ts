@@ -3,6 +3,9 @@ import type { IncomingMessage } from 'node:http';
 
 export const SESSION_COOKIE = 'rta_dashboard';
 
+/** Wrong tokens allowed per client address and window before it gets 429. */
+export const LOGIN_THROTTLE = { attempts: 10, windowMs: 15 * 60_000 } as const;
+
 /** What a request presented for the dashboard and its APIs. */
 export type DashboardAccess = 'granted' | 'missing' | 'invalid' | 'disabled';
 
@@ -14,6 +17,8 @@ export type DashboardAccess = 'granted' | 'missing' | 'invalid' | 'disabled';
  * every browser out. Comparisons are constant-time (equal-length digests).
  */
 export class DashboardAuth {
+  /** Failed attempts per client address in the current window, for `throttled`. */
+  private readonly failures = new Map<string, { count: number; since: number }>();
   private readonly cookieValue: Buffer | undefined;
   private readonly tokenDigest: Buffer | undefined;
 
@@ -44,6 +49,26 @@ export class DashboardAuth {
     if (cookie === undefined) return 'missing';
     const presented = Buffer.from(cookie, 'base64url');
     return presented.length === this.cookieValue.length && timingSafeEqual(presented, this.cookieValue) ? 'granted' : 'invalid';
+  }
+
+  /**
+   * Brute-force guard: after `LOGIN_THROTTLE.attempts` wrong tokens from one client address
+   * within `LOGIN_THROTTLE.windowMs`, that address gets 429 until the window ends, even with the
+   * right token. Returns the seconds to wait, or 0.
+   */
+  throttled(ip: string, now = Date.now()): number {
+    const entry = this.failures.get(ip);
+    if (!entry || now - entry.since >= LOGIN_THROTTLE.windowMs) return 0;
+    return entry.count >= LOGIN_THROTTLE.attempts ? Math.ceil((entry.since + LOGIN_THROTTLE.windowMs - now) / 1_000) : 0;
+  }
+
+  recordFailure(ip: string, now = Date.now()): void {
+    const entry = this.failures.get(ip);
+    if (entry && now - entry.since < LOGIN_THROTTLE.windowMs) entry.count++;
+    else {
+      if (this.failures.size >= 10_000) this.failures.clear(); // bounded memory under a flood
+      this.failures.set(ip, { count: 1, since: now });
+    }
   }
 
   /** `Set-Cookie` after a successful login; `secure` when the dashboard is served over HTTPS. */

@@ -4,7 +4,7 @@ import type { AnalyticsStore } from '@rta/redis-store';
 import type { Warehouse } from '@rta/warehouse';
 import { DashboardAuth, type DashboardAccess } from '../dashboard-auth.js';
 import { readHistory } from '../history.js';
-import { BodyTooLarge, readBody } from '../http.js';
+import { BodyTooLarge, clientIp, readBody } from '../http.js';
 import { dashboardPage, loginPage, lockedPage } from '../dashboard-html.js';
 
 export interface DashboardDeps {
@@ -33,9 +33,9 @@ function sendHtml(res: ServerResponse, status: number, html: string, headers: Re
 }
 
 /** JSON of the dashboard APIs: private (no CORS header, never cached). */
-function sendApi(res: ServerResponse, status: number, body: unknown): void {
+function sendApi(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...PRIVATE, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...PRIVATE, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -67,8 +67,12 @@ export async function handleLogin(req: IncomingMessage, res: ServerResponse, dep
     if (error instanceof BodyTooLarge) return sendHtml(res, 413, loginPage('That token is too long.'));
     throw error;
   }
+  const ip = clientIp(req, deps.trustProxy);
+  const wait = deps.auth.throttled(ip);
+  if (wait > 0) return sendHtml(res, 429, loginPage(`Too many wrong tokens; try again in ${Math.ceil(wait / 60)} minutes.`), { 'Retry-After': String(wait) });
   const token = new URLSearchParams(body.toString('utf8')).get('token') ?? '';
   if (!deps.auth.tokenMatches(token)) {
+    deps.auth.recordFailure(ip);
     deps.logger.warn('dashboard login with a wrong token');
     return sendHtml(res, 401, loginPage('That token is not valid.'));
   }
@@ -87,7 +91,14 @@ export function handleLogout(req: IncomingMessage, res: ServerResponse): void {
 /** Checks access and the `site` parameter shared by the APIs; answers the error itself and returns undefined when refused. */
 function apiRequest(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): URLSearchParams | undefined {
   req.resume();
+  const ip = clientIp(req, deps.trustProxy);
+  const wait = deps.auth.throttled(ip);
+  if (wait > 0) {
+    sendApi(res, 429, { error: 'too_many_attempts', message: `too many wrong tokens; retry in ${wait} s` }, { 'Retry-After': String(wait) });
+    return undefined;
+  }
   const access = deps.auth.check(req);
+  if (access === 'invalid') deps.auth.recordFailure(ip);
   if (access !== 'granted') {
     const denied = DENIED[access];
     sendApi(res, denied.status, { error: denied.error, message: denied.message });
