@@ -1,6 +1,8 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import type { RedshiftWarehouseOptions, SnowflakeWarehouseOptions } from '@rta/warehouse';
+// Sites become part of Redis key names: the key module says which names are safe.
+import { SITE_NAME } from '@rta/redis-store';
 
 /**
  * Every environment variable, its default and what it means. `.env.example` and the README
@@ -37,7 +39,6 @@ export class ConfigError extends Error {
   }
 }
 
-const SITE = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
 
 const integer = (min: number, max: number) =>
   z
@@ -69,7 +70,7 @@ const schema = z.object({
     .string()
     .transform((s) => s.split(',').map((site) => site.trim().toLowerCase()).filter(Boolean))
     .refine((sites) => sites.length > 0, 'must list at least one site, comma-separated (e.g. SITES=example.com)')
-    .refine((sites) => sites.every((site) => SITE.test(site)), 'each site must be a host name such as example.com'),
+    .refine((sites) => sites.every((site) => SITE_NAME.test(site)), 'each site must be a host name such as example.com'),
   WAREHOUSE: z.enum(['duckdb', 'postgres', 'redshift', 'snowflake'], {
     message: 'must be one of duckdb, postgres, redshift, snowflake',
   }),

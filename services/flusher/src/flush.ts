@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { minuteOf, type AnalyticsStore, type BucketRef, type Claim } from '@rta/redis-store';
+import { minuteOf, type AnalyticsStore, type Claim } from '@rta/redis-store';
 import type { Warehouse } from '@rta/warehouse';
 
 export interface FlushOptions {
@@ -107,8 +107,4 @@ async function flushClaim(deps: FlushDeps, claim: Claim, summary: FlushSummary):
     { batchId: claim.batchId, status: result.status, counterRows: result.counterRows, events: batch.events },
     'batch flushed',
   );
-}
-
-export function describeBucket(bucket: BucketRef): string {
-  return `${bucket.site} ${new Date(bucket.minute).toISOString().slice(0, 16)}Z`;
 }

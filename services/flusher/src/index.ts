@@ -1,4 +1,4 @@
-export { flushClosedMinutes, flushDefaults, describeBucket, type FlushOptions, type FlushSummary, type FlushDeps } from './flush.js';
+export { flushClosedMinutes, flushDefaults, type FlushOptions, type FlushSummary, type FlushDeps } from './flush.js';
 export { startFlushScheduler, FLUSH_QUEUE, type FlushSchedulerOptions } from './scheduler.js';
 export { startFlusherService } from './main.js';
 export { createWarehouseFromConfig } from './warehouse-from-config.js';
