@@ -4,14 +4,26 @@ import type { Dialect } from './warehouse.js';
 
 const SQL_ROOT = fileURLToPath(new URL('../sql/', import.meta.url));
 
+// The pack ships with the code and never changes while a process runs: each file and each
+// dialect's listing is read once (the dashboard runs several named queries per request).
+const sqlCache = new Map<string, string>();
+const listCache = new Map<Dialect, QueryPackEntry[]>();
+
 /**
  * Reads `sql/<dialect>/<name>.sql`, falling back to `sql/common/<name>.sql` when a dialect
  * needs no variant of its own.
  */
 export function readSql(dialect: Dialect, name: string): string {
+  const key = `${dialect}/${name}`;
+  const cached = sqlCache.get(key);
+  if (cached !== undefined) return cached;
   for (const folder of [dialect, 'common']) {
     const file = `${SQL_ROOT}${folder}/${name}.sql`;
-    if (existsSync(file)) return readFileSync(file, 'utf8');
+    if (existsSync(file)) {
+      const text = readFileSync(file, 'utf8');
+      sqlCache.set(key, text);
+      return text;
+    }
   }
   throw new Error(`no SQL file ${name}.sql for ${dialect}`);
 }
@@ -34,6 +46,8 @@ export interface QueryPackEntry {
 
 /** The named queries of the pack (files in `sql/common` plus dialect-only ones), from their headers. */
 export function listQueries(dialect: Dialect): QueryPackEntry[] {
+  const cached = listCache.get(dialect);
+  if (cached) return cached;
   const names = new Set<string>();
   for (const folder of ['common', dialect]) {
     const dir = `${SQL_ROOT}${folder}/`;
@@ -42,7 +56,7 @@ export function listQueries(dialect: Dialect): QueryPackEntry[] {
       if (file.endsWith('.sql') && !file.startsWith('_')) names.add(file.slice(0, -4));
     }
   }
-  return [...names].sort().map((name) => {
+  const entries = [...names].sort().map((name) => {
     const text = readSql(dialect, name);
     const header = (key: string) => new RegExp(`^-- ${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
     return {
@@ -51,4 +65,6 @@ export function listQueries(dialect: Dialect): QueryPackEntry[] {
       params: header('params').split(',').map((p) => p.trim()).filter(Boolean),
     };
   });
+  listCache.set(dialect, entries);
+  return entries;
 }
