@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseConfig } from '@rta/config';
+import { loadConfig } from '@rta/config';
 import { runCommand, USAGE } from './commands.js';
 
 /** `pnpm cli <command>`: parses the environment once, runs one command, exits 1 with one line on error. */
@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const config = parseConfig(process.env);
+  const config = loadConfig();
   await runCommand(command, rest, values, config);
 }
 

@@ -195,6 +195,11 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   };
 }
 
+/** The configuration of this process: the one place that reads `process.env`. */
+export function loadConfig(): AppConfig {
+  return parseConfig(process.env);
+}
+
 function optional(env: Record<string, string | undefined>, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
