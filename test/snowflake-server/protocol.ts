@@ -25,6 +25,9 @@ export const failure = (code: string, message: string, sqlState?: string, queryI
   data: { errorCode: code, sqlState: sqlState ?? '08001', queryId: queryId ?? null, internalError: false },
 });
 
+/** `success:true` with no code: what every answer but a failure or a pending query looks like. */
+export const success = (data: unknown): Body => ({ success: true, code: null, message: null, data });
+
 /** The JSON body; gunzipped when the driver says so (3.3.0 sends it uncompressed). */
 export async function readBody(req: IncomingMessage): Promise<Body> {
   const chunks: Buffer[] = [];

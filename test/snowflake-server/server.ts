@@ -25,7 +25,7 @@ import { authenticate, type LoginData, type TestUser } from './auth.js';
 import { FaultInjector } from './faults.js';
 import { Session, SqlError, toSqlError } from './session.js';
 import type { WireBindings } from './binds.js';
-import { failure, readBody, RESULT_PARAMETERS, type Body } from './protocol.js';
+import { failure, readBody, success, RESULT_PARAMETERS, type Body } from './protocol.js';
 
 export interface SnowflakeServerOptions {
   /** DuckDB database file. Default `:memory:`. */
@@ -162,26 +162,21 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
     const session = new Session(info, connection, tokens);
     sessions.set(session.token, session);
     return {
-      body: {
-        success: true,
-        code: null,
-        message: null,
-        data: {
-          token: tokens.token,
-          masterToken: tokens.masterToken,
-          validityInSeconds: settings.sessionTokenValiditySeconds,
-          masterValidityInSeconds: settings.masterTokenValiditySeconds,
-          sessionId: info.id,
-          // Large so array binds stay inline; 0 would make the driver stage them (§2.4).
-          parameters: [{ name: 'CLIENT_STAGE_ARRAY_BINDING_THRESHOLD', value: 10_000_000 }],
-          sessionInfo: {
-            databaseName: info.database,
-            schemaName: info.schema,
-            warehouseName: info.warehouse,
-            roleName: info.role,
-          },
+      body: success({
+        token: tokens.token,
+        masterToken: tokens.masterToken,
+        validityInSeconds: settings.sessionTokenValiditySeconds,
+        masterValidityInSeconds: settings.masterTokenValiditySeconds,
+        sessionId: info.id,
+        // Large so array binds stay inline; 0 would make the driver stage them (§2.4).
+        parameters: [{ name: 'CLIENT_STAGE_ARRAY_BINDING_THRESHOLD', value: 10_000_000 }],
+        sessionInfo: {
+          databaseName: info.database,
+          schemaName: info.schema,
+          warehouseName: info.warehouse,
+          roleName: info.role,
         },
-      },
+      }),
     };
   }
 
@@ -198,18 +193,13 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
     session.tokenExpiresAt = tokens.tokenExpiresAt;
     sessions.set(session.token, session);
     return {
-      body: {
-        success: true,
-        code: null,
-        message: null,
-        data: {
-          sessionToken: tokens.token,
-          validityInSecondsST: settings.sessionTokenValiditySeconds,
-          masterToken: session.masterToken,
-          validityInSecondsMT: Math.round((session.masterExpiresAt - Date.now()) / 1000),
-          sessionId: session.info.id,
-        },
-      },
+      body: success({
+        sessionToken: tokens.token,
+        validityInSecondsST: settings.sessionTokenValiditySeconds,
+        masterToken: session.masterToken,
+        validityInSecondsMT: Math.round((session.masterExpiresAt - Date.now()) / 1000),
+        sessionId: session.info.id,
+      }),
     };
   }
 
@@ -221,27 +211,22 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
       if (delayMs > 0) await sleep(delayMs);
       try {
         const r = await session.execute(sql, bindings);
-        return {
-          success: true,
-          code: null,
-          message: null,
-          data: {
-            queryId,
-            statementTypeId: r.statementTypeId,
-            queryResultFormat: 'json',
-            version: 1,
-            parameters: RESULT_PARAMETERS,
-            rowtype: r.rowtype,
-            rowset: r.rowset,
-            total: r.rowset.length,
-            returned: r.rowset.length,
-            finalDatabaseName: session.info.database,
-            finalSchemaName: session.info.schema,
-            finalWarehouseName: session.info.warehouse,
-            finalRoleName: session.info.role,
-            queryContext: { entries: [] },
-          },
-        };
+        return success({
+          queryId,
+          statementTypeId: r.statementTypeId,
+          queryResultFormat: 'json',
+          version: 1,
+          parameters: RESULT_PARAMETERS,
+          rowtype: r.rowtype,
+          rowset: r.rowset,
+          total: r.rowset.length,
+          returned: r.rowset.length,
+          finalDatabaseName: session.info.database,
+          finalSchemaName: session.info.schema,
+          finalWarehouseName: session.info.warehouse,
+          finalRoleName: session.info.role,
+          queryContext: { entries: [] },
+        });
       } catch (error) {
         const e = error instanceof SqlError ? error : toSqlError(error);
         return failure(e.code, e.message, e.sqlState, queryId);
@@ -318,11 +303,11 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
     if (req.method === 'POST' && path === '/session' && url.searchParams.get('delete') === 'true') {
       stats.sessionDeletes++;
       await closeSession(found);
-      return { body: { success: true, code: null, message: null, data: null } };
+      return { body: success(null) };
     }
-    if (req.method === 'POST' && path === '/session/heartbeat') return { body: { success: true, code: null, message: null, data: null } };
+    if (req.method === 'POST' && path === '/session/heartbeat') return { body: success(null) };
     if (req.method === 'POST' && /^\/queries\/(v1|[^/]+)\/abort-request$/.test(path)) {
-      return { body: { success: true, code: null, message: null, data: null } };
+      return { body: success(null) };
     }
     const result = /^\/queries\/([^/]+)\/result$/.exec(path);
     if (req.method === 'GET' && result) {
@@ -333,7 +318,7 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
     if (req.method === 'GET' && status) {
       const query = queries.get(status[1]!);
       const done = query ? await Promise.race([query.result.then((b) => (b.success ? 'SUCCESS' : 'FAILED_WITH_ERROR')), sleep(0).then(() => 'RUNNING')]) : 'NO_DATA';
-      return { body: { success: true, code: null, message: null, data: { queries: [{ id: status[1], status: done }] } } };
+      return { body: success({ queries: [{ id: status[1], status: done }] }) };
     }
     return { status: 404, body: failure('000404', `No route ${req.method} ${path}`) };
   }
