@@ -22,11 +22,12 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
-import { AnalyticsStore, minuteOf, type EventWrite } from '@rta/redis-store';
+import { AnalyticsStore, minuteOf } from '@rta/redis-store';
 import { flushClosedMinutes } from '@rta/flusher';
 import { createDuckDBWarehouse } from '@rta/warehouse';
 import { deleteKeysOf, randomPrefix, REDIS_URL } from '../support/redis.js';
 import { ROOT } from '../support/child.js';
+import { fillLargeMinute } from '../support/large-minute.js';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -71,25 +72,6 @@ function load(port: number, options: { duration: number; overallRate?: number; c
   });
 }
 
-async function fillMinute(store: AnalyticsStore, minute: number): Promise<void> {
-  // 100,000 distinct counters: 25,000 pages × (pageview, signup) + 25,000 referrers × 2.
-  const events: EventWrite[] = [];
-  for (let i = 0; i < COUNTERS / 4; i++) {
-    for (const event of ['pageview', 'signup']) {
-      events.push({
-        site: 'example.com',
-        event,
-        path: `/bench/${i}`,
-        referrer: `ref-${i}.example`,
-        device: 'desktop',
-        visitorId: `u:${i}`,
-        receivedAt: minute + 1_000,
-      });
-    }
-  }
-  for (let i = 0; i < events.length; i += 2_000) await store.track(events.slice(i, i + 2_000));
-}
-
 async function main(): Promise<void> {
   const prefix = randomPrefix();
   const prefixes = [prefix];
@@ -122,7 +104,7 @@ async function main(): Promise<void> {
     prefixes.push(flushPrefix);
     const store = new AnalyticsStore(redis, { prefix: flushPrefix, maxValuesPerDimension: 1_000_000 });
     const minute = minuteOf(Date.now()) - 10 * 60_000;
-    await fillMinute(store, minute);
+    await fillLargeMinute(store, minute, COUNTERS);
     const duckdbPath = join(dir, 'bench.duckdb');
     const warehouse = createDuckDBWarehouse({ path: duckdbPath });
     await warehouse.migrate();
@@ -134,7 +116,7 @@ async function main(): Promise<void> {
     const rate = 2_000;
     const seconds = Math.max(4, Math.ceil(flushed.durationMs / 1_000) + 3);
     const quiet = await load(tracker.port, { duration: seconds, overallRate: rate, connections: 16 });
-    await fillMinute(store, minute - 60_000);
+    await fillLargeMinute(store, minute - 60_000, COUNTERS);
     const during = load(tracker.port, { duration: seconds, overallRate: rate, connections: 16 });
     const flusher = spawn(process.execPath, ['--import', 'tsx', cli, 'flush'], {
       cwd: ROOT,

@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AnalyticsStore, minuteOf, type EventWrite } from '@rta/redis-store';
+import { AnalyticsStore, minuteOf } from '@rta/redis-store';
 import { deleteKeysOf, randomPrefix, REDIS_URL, testRedis } from '../support/redis.js';
 import { warehouseFixtures } from '../support/warehouses.js';
 import { silentLogger } from '../support/pipeline.js';
 import { flushClosedMinutes } from '@rta/flusher';
+import { fillLargeMinute } from '../support/large-minute.js';
 
 const COUNTERS = 100_000;
 // Generous: on two busy cores the OS can deschedule Redis mid-command for a few ms; an O(n)
@@ -28,13 +29,7 @@ describe('flush and Redis latency', () => {
   it(`no command of a ${COUNTERS.toLocaleString('en')}-counter flush blocks Redis for ${LIMIT_US / 1_000} ms`, async () => {
     const writer = new AnalyticsStore(admin, { prefix, maxValuesPerDimension: 1_000_000 });
     const minute = minuteOf(Date.now()) - 30 * 60_000;
-    const events: EventWrite[] = [];
-    for (let i = 0; i < COUNTERS / 4; i++) {
-      for (const event of ['pageview', 'signup']) {
-        events.push({ site: 'example.com', event, path: `/p/${i}`, referrer: `r${i}.example`, device: 'desktop', visitorId: `u:${i}`, receivedAt: minute + 1_000 });
-      }
-    }
-    for (let i = 0; i < events.length; i += 2_000) await writer.track(events.slice(i, i + 2_000));
+    await fillLargeMinute(writer, minute, COUNTERS);
 
     const name = `rta-flush-${randomBytes(4).toString('hex')}`;
     const flushRedis = new Redis(REDIS_URL, { connectionName: name });
