@@ -1,4 +1,4 @@
-import { listQueries, runNamedQuery, type QueryRow, type Warehouse } from '@rta/warehouse';
+import { runNamedQuery, type QueryRow, type Warehouse } from '@rta/warehouse';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -16,8 +16,8 @@ export interface PeriodRow {
   pageviews: number;
   visits: number;
   bounces: number;
-  /** Unique visitors merged from the minute sketches; null when the SQL pack has no `visitors` query. */
-  visitors: number | null;
+  /** Unique visitors merged from the minute sketches (the pack's `visitors` query). */
+  visitors: number;
 }
 
 /** What `GET /api/history` answers, from the warehouse through the SQL pack. */
@@ -30,7 +30,7 @@ export interface History {
   range: {
     from: string;
     to: string;
-    totals: { pageviews: number; visits: number; bounces: number; bounceRate: number | null; pagesPerVisit: number | null; visitors: number | null };
+    totals: { pageviews: number; visits: number; bounces: number; bounceRate: number | null; pagesPerVisit: number | null; visitors: number };
     topPages: Array<{ value: string; pageviews: number }>;
     topReferrers: Array<{ value: string; pageviews: number }>;
     topEntryPages: Array<{ value: string; visits: number; bounceRate: number | null }>;
@@ -44,14 +44,13 @@ export interface History {
  * dashboard shows what `pnpm cli query …` prints, on whichever warehouse is configured.
  */
 export async function readHistory(warehouse: Warehouse, range: HistoryRange, now: number, top = 10): Promise<History> {
-  const hasVisitors = listQueries(warehouse.dialect).some((q) => q.name === 'visitors');
   const run = (name: string, params: { from: Date; to: Date; by?: 'hour' | 'day' }) =>
     runNamedQuery(warehouse, name, { site: range.site, limit: top, ...params });
   const periods = async (by: 'hour' | 'day', step: number, count: number): Promise<PeriodRow[]> => {
     const end = Math.floor(now / step) * step + step;
     const window = { from: new Date(end - count * step), to: new Date(end), by };
     const traffic = byPeriod(await run('traffic', window));
-    const visitors = hasVisitors ? byPeriod(await run('visitors', window)) : undefined;
+    const visitors = byPeriod(await run('visitors', window));
     return Array.from({ length: count }, (_, i) => {
       const period = new Date(end - (count - i) * step).toISOString();
       const t = traffic.get(period);
@@ -60,14 +59,14 @@ export async function readHistory(warehouse: Warehouse, range: HistoryRange, now
         pageviews: num(t?.pageviews),
         visits: num(t?.visits),
         bounces: num(t?.bounces),
-        visitors: visitors ? num(visitors.get(period)?.visitors) : null,
+        visitors: num(visitors.get(period)?.visitors),
       };
     });
   };
   const hourly = await periods('hour', HOUR, 48);
   const daily = await periods('day', DAY, 30);
   const [totals] = await run('traffic', range);
-  const [visitors] = hasVisitors ? await run('visitors', range) : [];
+  const [visitors] = await run('visitors', range);
   return {
     site: range.site,
     warehouse: warehouse.dialect,
@@ -82,7 +81,7 @@ export async function readHistory(warehouse: Warehouse, range: HistoryRange, now
         bounces: num(totals?.bounces),
         bounceRate: nullableNum(totals?.bounce_rate),
         pagesPerVisit: nullableNum(totals?.pages_per_visit),
-        visitors: hasVisitors ? num(visitors?.visitors) : null,
+        visitors: num(visitors?.visitors),
       },
       topPages: (await run('top-pages', range)).map((r) => ({ value: String(r.page), pageviews: num(r.pageviews) })),
       topReferrers: (await run('top-referrers', range)).map((r) => ({ value: String(r.referrer), pageviews: num(r.pageviews) })),
