@@ -3,7 +3,7 @@ import { WarehouseError } from '../errors.js';
 
 /**
  * Where and how to reach Redshift through the Data API. The comments name the environment
- * variable the config package maps to each option; this library never reads `process.env`.
+ * variable the config package maps to each option; this library never reads the environment itself.
  *
  * Authentication, as the Data API accepts it:
  * - provisioned cluster: `clusterIdentifier` plus either `secretArn` (Secrets Manager) or
