@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { AnalyticsStore, minuteOf, type EventWrite } from '../src/index.js';
+import { AnalyticsKeys, AnalyticsStore, minuteId, minuteOf, type EventWrite } from '../src/index.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: false });
 let prefix: string;
@@ -111,6 +111,31 @@ describe('AnalyticsStore', () => {
     expect(pages.reduce((s, p) => s + p.count, 0n)).toBe(20n);
     const other = batch.visitors.find((v) => v.value === '(other)');
     expect(other?.visitors).toBe(15);
+    await cleanup();
+  });
+
+  it('counts a visit on its first hit and makes it engaged on its second, also for a session of the previous version', async () => {
+    const live = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 100, live: { sessionIdleMinutes: 30 } });
+    const sessions = new AnalyticsKeys(prefix).live('example.com');
+    const earlier = minuteOf(T0) - 5 * 60_000;
+    // The previous version kept a session as JSON; this visitor's visit started 5 minutes ago.
+    await redis.set(sessions.session('u:old'), JSON.stringify({ entry: '/landing', hits: 1, start: minuteId(earlier) }), 'EX', 1_800);
+
+    await live.track([event({ visitorId: 'u:new', path: '/in' }), event({ visitorId: 'u:old', path: '/second' })]);
+    await live.track([event({ visitorId: 'u:new', path: '/next' }), event({ visitorId: 'u:new', path: '/third' }), event({ visitorId: 'u:old' })]);
+
+    const read = async (minute: number) => {
+      const batch = await live.readClaim((await live.claim({ site: 'example.com', minute }))!);
+      return batch.counters
+        .filter((c) => c.event === 'visit' || c.event === 'engaged_visit')
+        .map((c) => `${c.event} ${c.dimension} ${c.value} ${c.count}`)
+        .sort();
+    };
+    expect(await read(minuteOf(T0))).toEqual(['engaged_visit entry_page /in 1', 'engaged_visit total  1', 'visit entry_page /in 1', 'visit total  1']);
+    expect(await read(earlier)).toEqual(['engaged_visit entry_page /landing 1', 'engaged_visit total  1']);
+    expect(await redis.hgetall(sessions.session('u:old'))).toEqual({ h: '3', e: '/landing', s: minuteId(earlier) });
+    expect(await redis.hgetall(sessions.session('u:new'))).toEqual({ h: '3', e: '/in', s: minuteId(minuteOf(T0)) });
+    expect(await redis.ttl(sessions.session('u:new'))).toBeGreaterThan(1_790);
     await cleanup();
   });
 
