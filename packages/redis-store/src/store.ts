@@ -140,6 +140,7 @@ export class AnalyticsStore {
     for (const dimension of DIMENSIONS) {
       for (const [field, count] of await this.scanHash(at(keys.counterBase(dimension)))) {
         const cut = field.indexOf(FIELD_SEPARATOR);
+        if (cut === 0) continue; // the hash-table marker of track-batch-n.lua, not a counter
         counters.push({ event: field.slice(0, cut), dimension, value: field.slice(cut + 1), count: BigInt(count) });
       }
     }

@@ -139,6 +139,28 @@ describe('AnalyticsStore', () => {
     await cleanup();
   });
 
+  it('turns a counter hash into a hash table past 128 fields and keeps the guard and the flush exact', async () => {
+    const wide = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 200 });
+    const pages = Array.from({ length: 300 }, (_, i) => event({ path: `/p${i}`, referrer: `r${i % 130}.example` }));
+    await wide.track(pages.slice(0, 127));
+    const pageHash = `{${prefix}:example.com:${minuteId(minuteOf(T0))}}:c:page:0`;
+    expect(await redis.object('ENCODING', pageHash)).toBe('listpack');
+    await wide.track(pages.slice(127));
+    expect(await redis.object('ENCODING', pageHash)).toBe('hashtable');
+    // 200 pages plus "(other)", plus the marker.
+    expect(await redis.hlen(pageHash)).toBe(202);
+    const batch = await wide.readClaim((await wide.claim({ site: 'example.com', minute: minuteOf(T0) }))!);
+    const counted = (dimension: string) => batch.counters.filter((c) => c.dimension === dimension);
+    expect(counted('page')).toHaveLength(201);
+    expect(counted('page').find((c) => c.value === '(other)')?.count).toBe(100n);
+    expect(counted('referrer')).toHaveLength(130);
+    for (const dimension of ['page', 'referrer', 'total']) {
+      expect(counted(dimension).reduce((sum, c) => sum + c.count, 0n)).toBe(300n);
+    }
+    expect(batch.counters.some((c) => c.event === '' || c.value.includes('hashtable'))).toBe(false);
+    await cleanup();
+  });
+
   it('a second lock holder waits; only the owner releases', async () => {
     const bucket = { site: 'example.com', minute: minuteOf(T0) };
     const token = await store.lock(bucket, 5_000);
