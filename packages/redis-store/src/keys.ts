@@ -53,6 +53,8 @@ export interface BucketRef {
  * never equals a bucket tag whatever the site is called.
  */
 export class AnalyticsKeys {
+  private readonly liveKeys = new Map<string, LiveKeys>();
+
   constructor(readonly prefix: string) {
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new Error(`invalid Redis key prefix ${JSON.stringify(prefix)}`);
   }
@@ -69,8 +71,11 @@ export class AnalyticsKeys {
     return `${this.prefix}:salt:${day}`;
   }
 
+  /** One per site (sites are a configured list), so its session-key cache lasts. */
   live(site: string): LiveKeys {
-    return new LiveKeys(`{${this.prefix}:${site}:live}`);
+    let keys = this.liveKeys.get(site);
+    if (!keys) this.liveKeys.set(site, (keys = new LiveKeys(`{${this.prefix}:${site}:live}`)));
+    return keys;
   }
 
   bucket(ref: BucketRef): BucketKeys {
@@ -146,11 +151,22 @@ export type LiveMinuteKey = keyof typeof LIVE_MINUTE_KEYS;
  * - `<tag>:<m|u|p|r|e>:<yyyymmddhhmm>` per-minute structures, see LIVE_MINUTE_KEYS
  * - `<tag>:scratch`                 short-lived union of the live view's read script
  */
+const SESSION_KEY_CACHE = 50_000;
+
 export class LiveKeys {
+  /** Session key per visitor id: a visitor comes back within minutes, and SHA-1 per hit adds up. */
+  private readonly sessions = new Map<string, string>();
+
   constructor(readonly tag: string) {}
 
   session(visitorId: string): string {
-    return `${this.tag}:s:${pageDigest(visitorId)}`;
+    let key = this.sessions.get(visitorId);
+    if (key === undefined) {
+      if (this.sessions.size >= SESSION_KEY_CACHE) this.sessions.clear();
+      key = `${this.tag}:s:${pageDigest(visitorId)}`;
+      this.sessions.set(visitorId, key);
+    }
+    return key;
   }
   minute(kind: LiveMinuteKey, minute: number): string {
     return `${this.tag}:${LIVE_MINUTE_KEYS[kind].suffix}:${minuteId(minute)}`;

@@ -28,7 +28,8 @@ export function liveRetentionSeconds(kind: LiveMinuteKey, sessionIdleMinutes: nu
 }
 
 const MINUTE_KINDS = Object.keys(LIVE_MINUTE_KEYS) as LiveMinuteKey[];
-const SET_INDEX = { pages: 3, referrers: 4, events: 5 } as const;
+/** The script's set numbers (3|4|5) of pages, referrers and custom events. */
+const SET_INDEXES = [3, 4, 5] as const;
 
 /** A visit transition of one visitor of the call, for the bucket of the visit's first minute. */
 export interface VisitTransition extends VisitCount {
@@ -43,27 +44,23 @@ export function liveCall(
   events: readonly EventWrite[],
   options: { sessionIdleMinutes: number; cap: number },
 ): { keys: string[]; args: Array<string | number>; visitorIds: string[] } {
-  const minutes = new Map<number, { index: number; pageviews: number; events: number; visitors: Set<string> }>();
-  const members = new Map<string, { minute: number; set: number; member: string; count: number }>();
+  const minutes = new Map<number, LiveMinute>();
   const visitors = new Map<string, { minuteIndex: number; entry: string; start: string; hits: number }>();
   for (const e of events) {
     const minute = minuteOf(e.receivedAt);
     let m = minutes.get(minute);
-    if (!m) minutes.set(minute, (m = { index: minutes.size + 1, pageviews: 0, events: 0, visitors: new Set() }));
+    if (!m) {
+      m = { index: minutes.size + 1, pageviews: 0, events: 0, visitors: new Set(), sets: [new Map(), new Map(), new Map()] };
+      minutes.set(minute, m);
+    }
     m.events++;
     m.visitors.add(e.visitorId);
-    const add = (set: number, member: string) => {
-      const id = `${m.index}\x1f${set}\x1f${member}`;
-      const entry = members.get(id);
-      if (entry) entry.count++;
-      else members.set(id, { minute: m.index, set, member, count: 1 });
-    };
     if (e.event === PAGEVIEW_EVENT) {
       m.pageviews++;
-      add(SET_INDEX.pages, e.path);
-      add(SET_INDEX.referrers, e.referrer);
+      add(m.sets[0]!, e.path);
+      add(m.sets[1]!, e.referrer);
     } else {
-      add(SET_INDEX.events, e.event);
+      add(m.sets[2]!, e.event);
     }
     const visitor = visitors.get(e.visitorId);
     if (visitor) visitor.hits++;
@@ -75,8 +72,10 @@ export function liveCall(
   for (const [minute, m] of minutes) {
     for (const kind of MINUTE_KINDS) callKeys.push(keys.minute(kind, minute));
     payload.m.push([minute / 1_000, m.pageviews, m.events, [...m.visitors]]);
+    m.sets.forEach((members, i) => {
+      for (const [member, count] of members) payload.z.push([m.index, SET_INDEXES[i], member, count]);
+    });
   }
-  for (const z of members.values()) payload.z.push([z.minute, z.set, z.member, z.count]);
   const visitorIds: string[] = [];
   for (const [id, v] of visitors) {
     callKeys.push(keys.session(id));
@@ -90,6 +89,20 @@ export function liveCall(
     JSON.stringify(payload),
   ];
   return { keys: callKeys, args, visitorIds };
+}
+
+interface LiveMinute {
+  /** 1-based position among the call's minutes. */
+  index: number;
+  pageviews: number;
+  events: number;
+  visitors: Set<string>;
+  /** Member → count for pages, referrers and custom events (SET_INDEXES order). */
+  sets: Array<Map<string, number>>;
+}
+
+function add(members: Map<string, number>, member: string): void {
+  members.set(member, (members.get(member) ?? 0) + 1);
 }
 
 /** The script's flat reply (visitor index, kind, start minute id, entry page) as transitions. */
