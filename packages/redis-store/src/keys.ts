@@ -147,7 +147,7 @@ export type LiveMinuteKey = keyof typeof LIVE_MINUTE_KEYS;
  * Keys of a site's live state, all under the tag `{<prefix>:<site>:live}` so that the session
  * writes, the multi-key PFCOUNT and the ZUNIONSTORE of the live view run in one slot.
  *
- * - `<tag>:s:<sha1(visitor id)>`   session (visit) of a visitor: hash {h, e, s}, expires after the idle time
+ * - `<tag>:s:<sha1(visitor id)>`   session (visit) of a visitor: string (see track-live-n.lua), expires after the idle time
  * - `<tag>:<m|u|p|r|e>:<yyyymmddhhmm>` per-minute structures, see LIVE_MINUTE_KEYS
  * - `<tag>:scratch`                 short-lived union of the live view's read script
  */

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
  * key count varies). They are
  * registered under versioned command names so two deployed versions can share one Redis.
  */
-const SCRIPT_VERSION = 'v4';
+const SCRIPT_VERSION = 'v5';
 
 const SCRIPTS = {
   trackBatch: { file: 'track-batch-n.lua', keys: null },

@@ -121,7 +121,7 @@ describe('AnalyticsStore', () => {
     // The previous version kept a session as JSON; this visitor's visit started 5 minutes ago.
     await redis.set(sessions.session('u:old'), JSON.stringify({ entry: '/landing', hits: 1, start: minuteId(earlier) }), 'EX', 1_800);
 
-    await live.track([event({ visitorId: 'u:new', path: '/in' }), event({ visitorId: 'u:old', path: '/second' })]);
+    await live.track([event({ visitorId: 'u:new', path: '/in' }), event({ visitorId: 'u:old', path: '/second' }), event({ visitorId: 'u:once', path: '/only' })]);
     await live.track([event({ visitorId: 'u:new', path: '/next' }), event({ visitorId: 'u:new', path: '/third' }), event({ visitorId: 'u:old' })]);
 
     const read = async (minute: number) => {
@@ -131,11 +131,24 @@ describe('AnalyticsStore', () => {
         .map((c) => `${c.event} ${c.dimension} ${c.value} ${c.count}`)
         .sort();
     };
-    expect(await read(minuteOf(T0))).toEqual(['engaged_visit entry_page /in 1', 'engaged_visit total  1', 'visit entry_page /in 1', 'visit total  1']);
+    expect(await read(minuteOf(T0))).toEqual([
+      'engaged_visit entry_page /in 1',
+      'engaged_visit total  1',
+      'visit entry_page /in 1',
+      'visit entry_page /only 1',
+      'visit total  2',
+    ]);
     expect(await read(earlier)).toEqual(['engaged_visit entry_page /landing 1', 'engaged_visit total  1']);
-    expect(await redis.hgetall(sessions.session('u:old'))).toEqual({ h: '3', e: '/landing', s: minuteId(earlier) });
-    expect(await redis.hgetall(sessions.session('u:new'))).toEqual({ h: '3', e: '/in', s: minuteId(minuteOf(T0)) });
-    expect(await redis.ttl(sessions.session('u:new'))).toBeGreaterThan(1_790);
+    // A visit past its second hit keeps only its expiry; one with a single hit keeps what its second hit needs.
+    expect(await redis.get(sessions.session('u:old'))).toBe('E');
+    expect(await redis.get(sessions.session('u:new'))).toBe('E');
+    expect(await redis.get(sessions.session('u:once'))).toBe(`1\x1f${minuteId(minuteOf(T0))}\x1f/only`);
+    for (const visitor of ['u:old', 'u:new', 'u:once']) expect(await redis.ttl(sessions.session(visitor))).toBeGreaterThan(1_790);
+
+    // The single-hit visit's second hit, a minute later, makes it engaged in its first minute.
+    await live.track([event({ visitorId: 'u:once', path: '/again', receivedAt: T0 + 60_000 })]);
+    expect(await read(minuteOf(T0))).toEqual(['engaged_visit entry_page /only 1', 'engaged_visit total  1']);
+    expect(await read(minuteOf(T0) + 60_000)).toEqual([]);
     await cleanup();
   });
 

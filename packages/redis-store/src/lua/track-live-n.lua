@@ -32,9 +32,10 @@
                     entry page (the first hit's path), minute id of the first hit, hits], …]
            }
 
-  Session value: a hash {h = hits so far, e = entry page (the first hit's path), s = minute id of
-  the first hit}. A hit that is not among a visit's first two costs one HINCRBY and one EXPIRE
-  (no JSON to decode and encode per hit, as the first version did).
+  Session value (a string, its TTL the idle time from the last hit): "E" once the visit has had
+  two hits, before that "1<US><minute id of the first hit><US><entry page>" (US = \31, which a
+  validated path never contains). A hit on an engaged visit costs one SET … EX … GET. A session
+  of the first version (JSON {entry, hits, start}) is read once and replaced.
 
   Output: a flat list, 4 entries per transition:
     visitor index 1..V, kind (1 = visit started, 2 = visit got its second hit), start minute id,
@@ -42,6 +43,7 @@
 ]=]
 local cap = tonumber(ARGV[1])
 local idle = tonumber(ARGV[2])
+local ENGAGED = 'E'
 local retention = { tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[5]), tonumber(ARGV[6]) }
 local batch = cjson.decode(ARGV[7])
 
@@ -65,37 +67,39 @@ for _, z in ipairs(batch.z) do
   zincr_capped(KEYS[5 * (z[1] - 1) + z[2]], z[3], z[4])
 end
 
--- A session written by an earlier version is a JSON string; it becomes a hash, keeping its visit.
-local function upgrade_session(key)
-  local saved = cjson.decode(redis.call('GET', key))
-  redis.call('DEL', key)
-  redis.call('HSET', key, 'h', saved.hits, 'e', saved.entry, 's', saved.start)
+-- What a session's previous value says: hits before this batch (0 for none, 2 for "at least
+-- two"), and for a visit with a single hit its first minute and entry page.
+local function parse_session(old)
+  if not old then return 0 end
+  if old == ENGAGED then return 2 end
+  local start, entry = string.match(old, '^1\31([^\31]*)\31(.*)$')
+  if start then return 1, start, entry end
+  local saved = cjson.decode(old) -- a session of the first version: JSON {entry, hits, start}
+  return saved.hits, saved.start, saved.entry
 end
 
 local transitions = {}
+local function transition(v, kind, start, entry)
+  table.insert(transitions, v); table.insert(transitions, kind)
+  table.insert(transitions, start); table.insert(transitions, entry)
+end
+
 for v, session in ipairs(batch.s) do
   local sessionKey, countsKey = KEYS[session[1]], KEYS[session[2]]
   local entry, start, hits = session[3], session[4], session[5]
-  local total = redis.pcall('HINCRBY', sessionKey, 'h', hits)
-  if type(total) == 'table' then -- WRONGTYPE: a JSON session
-    upgrade_session(sessionKey)
-    total = redis.call('HINCRBY', sessionKey, 'h', hits)
-  end
-  local before = total - hits
+  -- Most hits belong to a visit already engaged: this one command is all they cost.
+  local before, savedStart, savedEntry = parse_session(redis.call('SET', sessionKey, ENGAGED, 'EX', idle, 'GET'))
   if before == 0 then
-    redis.call('HSET', sessionKey, 'e', entry, 's', start)
     redis.call('HINCRBY', countsKey, 'visits', 1)
-    table.insert(transitions, v); table.insert(transitions, 1)
-    table.insert(transitions, start); table.insert(transitions, entry)
-  elseif before < 2 and total >= 2 then
-    local saved = redis.call('HMGET', sessionKey, 'e', 's')
-    entry, start = saved[1], saved[2]
+    transition(v, 1, start, entry)
+    if hits == 1 then
+      redis.call('SET', sessionKey, '1\31' .. start .. '\31' .. entry, 'EX', idle)
+    else
+      transition(v, 2, start, entry)
+    end
+  elseif before == 1 then
+    transition(v, 2, savedStart, savedEntry)
   end
-  if before < 2 and total >= 2 then
-    table.insert(transitions, v); table.insert(transitions, 2)
-    table.insert(transitions, start); table.insert(transitions, entry)
-  end
-  redis.call('EXPIRE', sessionKey, idle)
 end
 
 -- Last, so that keys created above (sorted sets, the visits field) get their expiry too.
