@@ -149,7 +149,8 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
   const from = parseTime(flags.from, '--from') ?? new Date(to.getTime() - 24 * 3_600_000);
   const limit = flags.limit === undefined ? 10 : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
-  const site = flags.site ?? config.sites[0]!;
+  const site = flags.site ?? config.sites[0];
+  if (site === undefined) throw new Error('query needs --site (or SITES, whose first site is the default)');
   const by = parseBy(flags.by);
   if (!(from < to)) throw new Error('--from must be before --to');
   const warehouse = createWarehouseFromConfig(config.warehouse);

@@ -23,7 +23,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const config = loadConfig();
+  // Only the commands that count hits need SITES; flush, status, query and migrate do not.
+  const config = loadConfig({ sitesRequired: ['start', 'tracker'].includes(command) });
   await runCommand(command, rest, values, config);
 }
 

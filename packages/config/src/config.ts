@@ -69,7 +69,6 @@ const schema = z.object({
   SITES: z
     .string()
     .transform((s) => s.split(',').map((site) => site.trim().toLowerCase()).filter(Boolean))
-    .refine((sites) => sites.length > 0, 'must list at least one site, comma-separated (e.g. SITES=example.com)')
     .refine((sites) => sites.every((site) => SITE_NAME.test(site)), 'each site must be a host name such as example.com'),
   WAREHOUSE: z.enum(['duckdb', 'postgres', 'redshift', 'snowflake'], {
     message: 'must be one of duckdb, postgres, redshift, snowflake',
@@ -124,9 +123,10 @@ export interface AppConfig {
 
 /**
  * Parses the environment once; the first invalid variable throws a ConfigError whose message
- * is one line naming it. Empty strings count as unset.
+ * is one line naming it. Empty strings count as unset. `SITES` is required unless
+ * `sitesRequired` is false (CLI commands that count no hits: flush, status, query, migrate).
  */
-export function parseConfig(env: Record<string, string | undefined>): AppConfig {
+export function parseConfig(env: Record<string, string | undefined>, options: { sitesRequired?: boolean } = {}): AppConfig {
   const input: Record<string, string> = {};
   for (const [name, fallback] of Object.entries(configDefaults)) {
     const value = env[name];
@@ -138,6 +138,9 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     throw new ConfigError(String(issue.path[0]), issue.message);
   }
   const c = result.data;
+  if (c.SITES.length === 0 && (options.sitesRequired ?? true)) {
+    throw new ConfigError('SITES', 'must list at least one site, comma-separated (e.g. SITES=example.com)');
+  }
   let warehouse: WarehouseConfig;
   switch (c.WAREHOUSE) {
     case 'duckdb':
@@ -196,8 +199,8 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
 }
 
 /** The configuration of this process: the one place that reads `process.env`. */
-export function loadConfig(): AppConfig {
-  return parseConfig(process.env);
+export function loadConfig(options: { sitesRequired?: boolean } = {}): AppConfig {
+  return parseConfig(process.env, options);
 }
 
 function optional(env: Record<string, string | undefined>, name: string): string | undefined {

@@ -17,6 +17,11 @@ describe('parseConfig', () => {
     });
   });
 
+  it('leaves SITES optional when told to (CLI commands that count no hits)', () => {
+    expect(parseConfig({}, { sitesRequired: false }).sites).toEqual([]);
+    expect(() => parseConfig({ SITES: 'bad site!' }, { sitesRequired: false })).toThrow('SITES: each site must be a host name');
+  });
+
   it.each([
     [{}, 'SITES: must list at least one site'],
     [{ SITES: 'a.com', PORT: '70000' }, 'PORT: must be a whole number from 0 to 65535'],
