@@ -135,24 +135,17 @@ function codecFor(type: DuckDBType): ColumnCodec {
   }
 }
 
+/** A `rowtype` entry; the test server reports no lengths, source table or collation. */
+function column(name: string, type: string, nullable: boolean, scale: number | null, precision: number | null): RowType {
+  return { name, type, nullable, scale, precision, length: null, byteLength: null, database: '', schema: '', table: '', collation: null };
+}
+
 export function encodeResult(reader: DuckDBResultReader): EncodedResult {
   const names = reader.columnNames();
   const codecs = reader.columnTypes().map(codecFor);
   const needsJson = codecs.some((c) => c.type === 'variant');
   const jsonRows = needsJson ? reader.getRowsJson() : [];
-  const rowtype = codecs.map((codec, i) => ({
-    name: names[i]!.toUpperCase(),
-    type: codec.type,
-    nullable: true,
-    scale: codec.scale,
-    precision: codec.precision,
-    length: null,
-    byteLength: null,
-    database: '',
-    schema: '',
-    table: '',
-    collation: null,
-  }));
+  const rowtype = codecs.map((codec, i) => column(names[i]!.toUpperCase(), codec.type, true, codec.scale, codec.precision));
   const rowset = reader.getRows().map((row, r) =>
     row.map((value, c) => (value === null ? null : codecs[c]!.encode(value, jsonRows[r]?.[c]))),
   );
@@ -162,19 +155,7 @@ export function encodeResult(reader: DuckDBResultReader): EncodedResult {
 /** A DML result: one row whose columns the driver adds up in `getNumUpdatedRows()`. */
 export function dmlResult(columns: Array<[name: string, count: number]>): EncodedResult {
   return {
-    rowtype: columns.map(([name]) => ({
-      name,
-      type: 'fixed',
-      nullable: false,
-      scale: 0,
-      precision: 19,
-      length: null,
-      byteLength: null,
-      database: '',
-      schema: '',
-      table: '',
-      collation: null,
-    })),
+    rowtype: columns.map(([name]) => column(name, 'fixed', false, 0, 19)),
     rowset: [columns.map(([, count]) => String(count))],
   };
 }
