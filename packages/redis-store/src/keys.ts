@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { memo } from './memo.js';
 
 /**
  * Counter dimensions, in the order the track script takes them. `entry_page` is written only for
@@ -160,14 +161,9 @@ export class LiveKeys {
   constructor(readonly tag: string) {}
 
   session(visitorId: string): string {
-    let key = this.sessions.get(visitorId);
-    if (key === undefined) {
-      if (this.sessions.size >= SESSION_KEY_CACHE) this.sessions.clear();
-      key = `${this.tag}:s:${pageDigest(visitorId)}`;
-      this.sessions.set(visitorId, key);
-    }
-    return key;
+    return memo(this.sessions, visitorId, SESSION_KEY_CACHE, this.sessionKey);
   }
+  private readonly sessionKey = (visitorId: string) => `${this.tag}:s:${pageDigest(visitorId)}`;
   minute(kind: LiveMinuteKey, minute: number): string {
     return `${this.tag}:${LIVE_MINUTE_KEYS[kind].suffix}:${minuteId(minute)}`;
   }

@@ -3,6 +3,7 @@ import { DIMENSIONS, OTHER, minuteOf, pageDigest, type AnalyticsKeys, type Bucke
 import { bucketCall, type VisitCount } from './bucket-call.js';
 import { liveCall, parseTransitions } from './live-call.js';
 import { callScript } from './scripts.js';
+import { memo } from './memo.js';
 
 /** One event as the tracker counts it. */
 export interface EventWrite {
@@ -204,27 +205,17 @@ export class WriteBatcher {
 
   /** The 12 fixed keys of a bucket (see track-batch-n.lua), cached per bucket. */
   private bucketKeys(batch: BucketBatch): { bucketKeys: BucketKeys; fixed: string[] } {
-    let entry = this.fixedKeys.get(batch.member);
-    if (!entry) {
+    return memo(this.fixedKeys, batch.member, CACHE_LIMIT, () => {
       const k = this.keys.bucket(batch.bucket);
-      entry = {
+      return {
         bucketKeys: k,
         fixed: [k.generation, k.eventCountBase, k.siteHllBase, k.pageHllBase(OTHER), ...DIMENSIONS.map((d) => k.counterBase(d))],
       };
-      if (this.fixedKeys.size > CACHE_LIMIT) this.fixedKeys.clear();
-      this.fixedKeys.set(batch.member, entry);
-    }
-    return entry;
+    });
   }
 
   private digest(page: string): string {
-    let digest = this.pageDigests.get(page);
-    if (digest === undefined) {
-      digest = pageDigest(page);
-      if (this.pageDigests.size > CACHE_LIMIT) this.pageDigests.clear();
-      this.pageDigests.set(page, digest);
-    }
-    return digest;
+    return memo(this.pageDigests, page, CACHE_LIMIT, pageDigest);
   }
 }
 
