@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Warehouse } from '@rta/warehouse';
-import type { LiveView } from '@rta/redis-store';
+import { AnalyticsKeys, type LiveView } from '@rta/redis-store';
 import { deleteKeysOf, keysOf, randomPrefix, testRedis } from '../support/redis.js';
 import { warehouseFixtures, warehouseCounts, type WarehouseFixture } from '../support/warehouses.js';
 import { flushOnce, startTestTracker, type TestTracker } from '../support/pipeline.js';
@@ -34,7 +34,8 @@ describe('browser script and dashboard in Chromium', () => {
   /** Sums of the counter hashes `total` over every bucket and generation of the site in Redis. */
   const redisTotals = async () => {
     const totals: Record<string, number> = {};
-    for (const key of (await keysOf(redis, prefix)).filter((k) => k.startsWith(`{${prefix}:${SITE}:2`) && k.includes(':c:total:'))) {
+    const buckets = `${new AnalyticsKeys(prefix).site(SITE).tag}:2`; // bucket keys: <site tag>:<yyyymmddhhmm>:…
+    for (const key of (await keysOf(redis, prefix)).filter((k) => k.startsWith(buckets) && k.includes(':c:total:'))) {
       for (const [field, n] of Object.entries(await redis.hgetall(key))) {
         const event = field.split('\x1f')[0]!;
         totals[event] = (totals[event] ?? 0) + Number(n);

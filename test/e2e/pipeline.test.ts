@@ -77,12 +77,17 @@ describe.each(Object.keys(warehouseFixtures))('end to end on %s', (kind) => {
       expect(Math.abs(Number(row.visitors) - truth) / truth).toBeLessThanOrEqual(0.02);
     }
 
-    // Redis keeps nothing of flushed minutes: only the day's salt, the last-flush record and the
-    // live state (sessions; the live view's minutes of 2026 already expired), which expires.
-    const live = SITES.map((site) => tracker.tracker.store.keys.live(site).tag);
+    // Redis keeps nothing of flushed minutes: only the day's salt, the last-flush record, the
+    // index of sites, and the live state (sessions; the live view's minutes of 2026 already
+    // expired), which expires.
+    const live = SITES.map((site) => tracker.tracker.store.keys.live(site).base);
     const keys = await keysOf(redis, prefix);
-    expect(keys.filter((k) => !live.some((tag) => k.startsWith(tag)))).toEqual([`${prefix}:last-flush`, `${prefix}:salt:2026-03-01`]);
-    for (const key of keys.filter((k) => live.some((tag) => k.startsWith(tag)))) expect(await redis.ttl(key)).toBeGreaterThan(0);
+    expect(keys.filter((k) => !live.some((base) => k.startsWith(base)))).toEqual([
+      `${prefix}:last-flush`,
+      `${prefix}:salt:2026-03-01`,
+      `${prefix}:sites`,
+    ]);
+    for (const key of keys.filter((k) => live.some((base) => k.startsWith(base)))) expect(await redis.ttl(key)).toBeGreaterThan(0);
   });
 });
 

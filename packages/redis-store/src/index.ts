@@ -5,6 +5,7 @@ export {
   DIMENSIONS,
   ENGAGED_VISIT_EVENT,
   LiveKeys,
+  SiteKeys,
   OTHER,
   PAGEVIEW_EVENT,
   SITE_NAME,
@@ -16,6 +17,6 @@ export {
   type BucketRef,
   type Dimension,
 } from './keys.js';
-export { LIVE_WINDOWS, liveDefaults, type LiveOptions } from './live-call.js';
+export { LIVE_WINDOWS, liveDefaults, type LiveOptions } from './live-options.js';
 export type { LiveCount, LiveView } from './live-view.js';
 export type { EventWrite } from './write-batcher.js';

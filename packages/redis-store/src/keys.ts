@@ -29,38 +29,52 @@ export interface BucketRef {
   site: string;
   /** Start of the minute, milliseconds since the epoch (UTC). */
   minute: number;
+  /**
+   * Written by a tracker before site hash tags (key names `{<prefix>:<site>:<minute>}…`,
+   * indexed in `<prefix>:pending`): flushed like any bucket, never written again.
+   */
+  legacyKeys?: true;
 }
 
 /**
- * The only place that knows Redis key names.
+ * The only place that knows Redis key names (track-site-n.lua builds the same names from the
+ * site tag it is given, see there).
  *
- * Per bucket, every key carries the hash tag `{<prefix>:<site>:<yyyymmddhhmm>}`, so all writes
- * of one event and every claim run in a single slot. Data keys exist per generation (suffix
- * `:<gen>`): the tracker writes the current generation, a claim moves the tracker on to the next.
+ * Every key of a site carries the site's hash tag `{<prefix>:<site>}`, so one script call
+ * writes a batch's counters, sessions, live view and visit counts atomically in one slot, and
+ * every claim runs in that slot too. A site lives on one Redis Cluster shard; sites spread.
  *
- * - `<tag>:gen`                 current generation (absent = 0)
- * - `<tag>:claims`              hash generation → batch id of claims not yet acknowledged
- * - `<tag>:lock`                flush lock of the bucket
- * - `<tag>:n:<gen>`             events counted in the generation
- * - `<tag>:c:<dim>:<gen>`       counter hash, field `<event>\x1f<value>`
- * - `<tag>:u:<gen>`             site HyperLogLog of visitor ids
- * - `<tag>:up:<sha1>:<gen>`     page HyperLogLog; the page enters the name only as a digest
+ * Per (site, minute) bucket, under `<tag>:<yyyymmddhhmm>`. Data keys exist per generation
+ * (suffix `:<gen>`): the tracker writes the current generation, a claim moves it on.
  *
- * Global keys: `<prefix>:pending` (sorted set of buckets by minute), `<prefix>:salt:<day>`,
- * `<prefix>:last-flush`.
+ * - `…:gen`                 current generation (absent = 0)
+ * - `…:claims`              hash generation → batch id of claims not yet acknowledged
+ * - `…:lock`                flush lock of the bucket
+ * - `…:n:<gen>`             events counted in the generation
+ * - `…:c:<dim>:<gen>`       counter hash, field `<event>\x1f<value>`
+ * - `…:u:<gen>`             site HyperLogLog of visitor ids
+ * - `…:up:<sha1>:<gen>`     page HyperLogLog; the page enters the name only as a digest
  *
- * Live state of a site (sessions and the live view; never flushed, every key expires) shares
- * the hash tag `{<prefix>:<site>:live}`: see LiveKeys. `live` is not a minute id, so the tag
- * never equals a bucket tag whatever the site is called.
+ * Per site: `<tag>:pending` (sorted set of the site's buckets holding data or open claims,
+ * member and score the minute id, written in the same script as the counters) and the live
+ * state under `<tag>:live` (see LiveKeys; `live` is not a minute id).
+ *
+ * Global keys: `<prefix>:sites` (set of sites that have written buckets, where the flusher
+ * starts), `<prefix>:salt:<day>`, `<prefix>:last-flush`, and `<prefix>:pending` (the index of
+ * buckets written before site tags, read until it is empty).
  */
 export class AnalyticsKeys {
-  private readonly liveKeys = new Map<string, LiveKeys>();
+  private readonly siteKeys = new Map<string, SiteKeys>();
 
   constructor(readonly prefix: string) {
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new Error(`invalid Redis key prefix ${JSON.stringify(prefix)}`);
   }
 
-  get pending(): string {
+  get sites(): string {
+    return `${this.prefix}:sites`;
+  }
+
+  get legacyPending(): string {
     return `${this.prefix}:pending`;
   }
 
@@ -73,55 +87,70 @@ export class AnalyticsKeys {
   }
 
   /** One per site (sites are a configured list), so its session-key cache lasts. */
-  live(site: string): LiveKeys {
-    let keys = this.liveKeys.get(site);
-    if (!keys) this.liveKeys.set(site, (keys = new LiveKeys(`{${this.prefix}:${site}:live}`)));
+  site(site: string): SiteKeys {
+    let keys = this.siteKeys.get(site);
+    if (!keys) this.siteKeys.set(site, (keys = new SiteKeys(`{${this.prefix}:${site}}`)));
     return keys;
   }
 
+  live(site: string): LiveKeys {
+    return this.site(site).live;
+  }
+
   bucket(ref: BucketRef): BucketKeys {
-    return new BucketKeys(`{${this.prefix}:${ref.site}:${minuteId(ref.minute)}}`);
+    const id = minuteId(ref.minute);
+    return new BucketKeys(ref.legacyKeys ? `{${this.prefix}:${ref.site}:${id}}` : `${this.site(ref.site).tag}:${id}`);
   }
 
-  /** Member of the pending set for a bucket; `parseMember` reverses it. */
-  member(ref: BucketRef): string {
-    return `${minuteId(ref.minute)}|${ref.site}`;
-  }
-
-  parseMember(member: string): BucketRef {
+  /** A member of the legacy pending index (`<yyyymmddhhmm>|<site>`) as a bucket. */
+  parseLegacyMember(member: string): BucketRef {
     const [id, site] = member.split('|');
     if (!id || !site) throw new Error(`malformed pending member ${JSON.stringify(member)}`);
-    return { site, minute: parseMinuteId(id) };
+    return { site, minute: parseMinuteId(id), legacyKeys: true };
+  }
+
+  legacyMember(ref: BucketRef): string {
+    return `${minuteId(ref.minute)}|${ref.site}`;
+  }
+}
+
+export class SiteKeys {
+  readonly live: LiveKeys;
+
+  constructor(readonly tag: string) {
+    this.live = new LiveKeys(`${tag}:live`);
+  }
+
+  /** Sorted set of the site's pending buckets: member and score are the minute id. */
+  get pending(): string {
+    return `${this.tag}:pending`;
   }
 }
 
 export class BucketKeys {
-  constructor(readonly tag: string) {}
+  constructor(readonly base: string) {}
 
   get generation(): string {
-    return `${this.tag}:gen`;
+    return `${this.base}:gen`;
   }
   get claims(): string {
-    return `${this.tag}:claims`;
+    return `${this.base}:claims`;
   }
   get lock(): string {
-    return `${this.tag}:lock`;
+    return `${this.base}:lock`;
   }
   /** Bases: the generation is appended as `:<gen>`. */
   get eventCountBase(): string {
-    return `${this.tag}:n`;
+    return `${this.base}:n`;
   }
   get siteHllBase(): string {
-    return `${this.tag}:u`;
+    return `${this.base}:u`;
   }
   counterBase(dimension: Dimension): string {
-    return `${this.tag}:c:${dimension}`;
+    return `${this.base}:c:${dimension}`;
   }
   pageHllBase(page: string): string {
-    return this.pageHllBaseOfDigest(pageDigest(page));
-  }
-  pageHllBaseOfDigest(digest: string): string {
-    return `${this.tag}:up:${digest}`;
+    return `${this.base}:up:${pageDigest(page)}`;
   }
   /** A base with its generation. */
   static at(base: string, generation: number): string {
@@ -129,7 +158,7 @@ export class BucketKeys {
   }
 }
 
-/** Per-minute structures of the live view (how long each is kept: see live-writes.ts). */
+/** Per-minute structures of the live view (how long each is kept: see live-options.ts). */
 export const LIVE_MINUTE_KEYS = {
   /** hash: `pageviews`, `events`, `visits` (visits started) of the minute */
   counts: { suffix: 'm' },
@@ -145,30 +174,33 @@ export const LIVE_MINUTE_KEYS = {
 export type LiveMinuteKey = keyof typeof LIVE_MINUTE_KEYS;
 
 /**
- * Keys of a site's live state, all under the tag `{<prefix>:<site>:live}` so that the session
- * writes, the multi-key PFCOUNT and the ZUNIONSTORE of the live view run in one slot.
+ * Keys of a site's live state, under `<site tag>:live`, so that the session writes, the
+ * multi-key PFCOUNT and the ZUNIONSTORE of the live view run in the site's slot.
  *
- * - `<tag>:s:<sha1(visitor id)>`   session (visit) of a visitor: string (see track-live-n.lua), expires after the idle time
- * - `<tag>:<m|u|p|r|e>:<yyyymmddhhmm>` per-minute structures, see LIVE_MINUTE_KEYS
- * - `<tag>:scratch`                 short-lived union of the live view's read script
+ * - `…:s:<sha1(visitor id)>`   session (visit) of a visitor: string (see track-site-n.lua), expires after the idle time
+ * - `…:<m|u|p|r|e>:<yyyymmddhhmm>` per-minute structures, see LIVE_MINUTE_KEYS
+ * - `…:scratch`                short-lived union of the live view's read script
  */
 const SESSION_KEY_CACHE = 50_000;
 
 export class LiveKeys {
-  /** Session key per visitor id: a visitor comes back within minutes, and SHA-1 per hit adds up. */
-  private readonly sessions = new Map<string, string>();
+  /** Digest per visitor id: a visitor comes back within minutes, and SHA-1 per hit adds up. */
+  private readonly digests = new Map<string, string>();
 
-  constructor(readonly tag: string) {}
+  constructor(readonly base: string) {}
 
-  session(visitorId: string): string {
-    return memo(this.sessions, visitorId, SESSION_KEY_CACHE, this.sessionKey);
+  /** What names a visitor's session after `…:s:` (the track script gets digests, not keys). */
+  sessionDigest(visitorId: string): string {
+    return memo(this.digests, visitorId, SESSION_KEY_CACHE, pageDigest);
   }
-  private readonly sessionKey = (visitorId: string) => `${this.tag}:s:${pageDigest(visitorId)}`;
+  session(visitorId: string): string {
+    return `${this.base}:s:${this.sessionDigest(visitorId)}`;
+  }
   minute(kind: LiveMinuteKey, minute: number): string {
-    return `${this.tag}:${LIVE_MINUTE_KEYS[kind].suffix}:${minuteId(minute)}`;
+    return `${this.base}:${LIVE_MINUTE_KEYS[kind].suffix}:${minuteId(minute)}`;
   }
   get scratch(): string {
-    return `${this.tag}:scratch`;
+    return `${this.base}:scratch`;
   }
 }
 

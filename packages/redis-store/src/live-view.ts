@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { minuteOf, type LiveKeys } from './keys.js';
-import { LIVE_WINDOWS } from './live-call.js';
+import { LIVE_WINDOWS } from './live-options.js';
 import { callScript } from './scripts.js';
 
 export interface LiveCount {

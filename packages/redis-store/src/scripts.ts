@@ -6,14 +6,13 @@ import type { Redis } from 'ioredis';
  * key count varies). They are
  * registered under versioned command names so two deployed versions can share one Redis.
  */
-const SCRIPT_VERSION = 'v5';
+const SCRIPT_VERSION = 'v6';
 
 const SCRIPTS = {
-  trackBatch: { file: 'track-batch-n.lua', keys: null },
-  trackLive: { file: 'track-live-n.lua', keys: null },
+  trackSite: { file: 'track-site-n.lua', keys: null },
   readLive: { file: 'read-live-n.lua', keys: null },
   claim: { file: 'claim-3.lua', keys: 3 },
-  retireBucket: { file: 'retire-bucket-3.lua', keys: 3 },
+  retireBucket: { file: 'retire-bucket-n.lua', keys: null },
   releaseLock: { file: 'release-lock-1.lua', keys: 1 },
   extendLock: { file: 'extend-lock-1.lua', keys: 1 },
 } as const;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AnalyticsKeys, BucketKeys, DIMENSIONS, type BucketRef, type Dimension } from './keys.js';
+import { AnalyticsKeys, BucketKeys, DIMENSIONS, minuteId, minuteOf, parseMinuteId, type BucketRef, type Dimension } from './keys.js';
 import { WriteBatcher, type EventWrite } from './write-batcher.js';
-import { liveDefaults, type LiveOptions } from './live-call.js';
+import { liveDefaults, type LiveOptions } from './live-options.js';
 import { readLiveView, type LiveView } from './live-view.js';
 import { callScript, defineScripts } from './scripts.js';
 
@@ -42,6 +42,8 @@ export interface ClaimedBatch {
 }
 
 const FIELD_SEPARATOR = '\x1f';
+/** Minute ids have four-digit years: from here on, a bound means "every minute". */
+const LAST_MINUTE_ID_TIME = Date.UTC(9999, 11, 31, 23, 59);
 
 /**
  * Redis side of the pipeline: the tracker's writes, and the flusher's claim → read → delete.
@@ -89,8 +91,19 @@ export class AnalyticsStore {
 
   /** Buckets holding data or open claims whose minute starts before `before` (ms), oldest first. */
   async pendingBuckets(before: number): Promise<BucketRef[]> {
-    const members = await this.redis.zrangebyscore(this.keys.pending, '-inf', `(${before}`);
-    return members.map((m) => this.keys.parseMember(m));
+    // Pending indexes are scored by minute id (yyyymmddhhmm), which orders like time.
+    const last = before >= LAST_MINUTE_ID_TIME ? '+inf' : minuteId(minuteOf(before - 1));
+    const sites = await this.redis.smembers(this.keys.sites);
+    const pipeline = this.redis.pipeline();
+    for (const site of sites) pipeline.zrangebyscore(this.keys.site(site).pending, '-inf', last);
+    pipeline.zrangebyscore(this.keys.legacyPending, '-inf', `(${before}`);
+    const replies = (await pipeline.exec())!.map(([error, members]) => {
+      if (error) throw error;
+      return members as string[];
+    });
+    const buckets: BucketRef[] = sites.flatMap((site, i) => replies[i]!.map((id) => ({ site, minute: parseMinuteId(id) })));
+    buckets.push(...replies.at(-1)!.map((member) => this.keys.parseLegacyMember(member)));
+    return buckets.sort((a, b) => a.minute - b.minute || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
   }
 
   /** Takes the bucket's flush lock; returns the holder token, or null when another flush has it. */
@@ -140,7 +153,7 @@ export class AnalyticsStore {
     for (const dimension of DIMENSIONS) {
       for (const [field, count] of await this.scanHash(at(keys.counterBase(dimension)))) {
         const cut = field.indexOf(FIELD_SEPARATOR);
-        if (cut === 0) continue; // the hash-table marker of track-batch-n.lua, not a counter
+        if (cut === 0) continue; // the hash-table marker of track-site-n.lua, not a counter
         counters.push({ event: field.slice(0, cut), dimension, value: field.slice(cut + 1), count: BigInt(count) });
       }
     }
@@ -189,18 +202,21 @@ export class AnalyticsStore {
       .exec();
   }
 
-  /**
-   * Drops an empty bucket from the pending index. The index entry is removed first and put back
-   * if the bucket still holds data, so an event counted meanwhile (which re-adds the entry
-   * after its counters) is never left unindexed.
-   */
+  /** Drops an empty bucket from its pending index; false when it still holds data. */
   async retireBucket(bucket: BucketRef): Promise<boolean> {
     const keys = this.keys.bucket(bucket);
-    const member = this.keys.member(bucket);
-    await this.redis.zrem(this.keys.pending, member);
-    const retired = await callScript(this.redis, 'retireBucket', [keys.generation, keys.claims, keys.eventCountBase], []);
-    if (retired === 1) return true;
-    await this.redis.zadd(this.keys.pending, bucket.minute, member);
+    const bucketKeys = [keys.generation, keys.claims, keys.eventCountBase];
+    if (!bucket.legacyKeys) {
+      const pending = this.keys.site(bucket.site).pending;
+      return (await callScript(this.redis, 'retireBucket', [...bucketKeys, pending], [minuteId(bucket.minute)])) === 1;
+    }
+    // The legacy index is in another slot. Its entry is removed first and put back if the bucket
+    // still holds data, so a tracker of the old version still writing (which re-adds the entry
+    // after its counters) never leaves an event unindexed.
+    const member = this.keys.legacyMember(bucket);
+    await this.redis.zrem(this.keys.legacyPending, member);
+    if ((await callScript(this.redis, 'retireBucket', bucketKeys, [])) === 1) return true;
+    await this.redis.zadd(this.keys.legacyPending, bucket.minute, member);
     return false;
   }
 

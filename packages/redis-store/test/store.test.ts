@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { AnalyticsKeys, AnalyticsStore, minuteId, minuteOf, type EventWrite } from '../src/index.js';
+import { AnalyticsKeys, AnalyticsStore, minuteId, minuteOf, pageDigest, type EventWrite } from '../src/index.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: false });
 let prefix: string;
@@ -100,6 +100,39 @@ describe('AnalyticsStore', () => {
     await cleanup();
   });
 
+  it('flushes a bucket written before site hash tags, from the legacy pending index', async () => {
+    // What a tracker of the previous version left: per-minute hash tags and the global index.
+    const minute = minuteOf(T0) - 60_000;
+    const tag = `{${prefix}:example.com:${minuteId(minute)}}`;
+    await redis
+      .multi()
+      .zadd(`${prefix}:pending`, minute, `${minuteId(minute)}|example.com`)
+      .incrby(`${tag}:n:0`, 3)
+      .hincrby(`${tag}:c:total:0`, 'pageview\x1f', 3)
+      .hincrby(`${tag}:c:page:0`, 'pageview\x1f/old', 3)
+      .pfadd(`${tag}:u:0`, 'u:1', 'u:2')
+      .pfadd(`${tag}:up:${pageDigest('/old')}:0`, 'u:1', 'u:2')
+      .exec();
+    await store.track([event()]);
+
+    const legacy = { site: 'example.com', minute, legacyKeys: true as const };
+    expect(await store.pendingBuckets(T0 + 60_000)).toEqual([legacy, { site: 'example.com', minute: minuteOf(T0) }]);
+    expect(await store.bucketEvents(legacy)).toBe(3);
+    const claim = (await store.claim(legacy))!;
+    const batch = await store.readClaim(claim);
+    expect(batch.counters.map((c) => `${c.event}|${c.dimension}|${c.value}|${c.count}`).sort()).toEqual([
+      'pageview|page|/old|3',
+      'pageview|total||3',
+    ]);
+    expect(batch.visitors.map((v) => `${v.dimension}|${v.value}|${v.visitors}`).sort()).toEqual(['page|/old|2', 'total||2']);
+    await store.deleteClaim(claim, batch);
+    expect(await store.retireBucket(legacy)).toBe(true);
+    expect(await store.pendingBuckets(T0 + 60_000)).toEqual([{ site: 'example.com', minute: minuteOf(T0) }]);
+    expect(await redis.keys(`${tag}*`)).toEqual([]);
+    expect(await redis.exists(`${prefix}:pending`)).toBe(0);
+    await cleanup();
+  });
+
   it('counts values past the cardinality guard as (other)', async () => {
     const events = Array.from({ length: 20 }, (_, i) => event({ path: `/p${i}`, visitorId: `u:${i}` }));
     await store.track(events);
@@ -114,23 +147,32 @@ describe('AnalyticsStore', () => {
     await cleanup();
   });
 
-  it('counts a visit on its first hit and makes it engaged on its second, also for a session of the previous version', async () => {
+  it('counts a visit on its first hit and makes it engaged on its second, in the minute the visit started', async () => {
     const live = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 100, live: { sessionIdleMinutes: 30 } });
     const sessions = new AnalyticsKeys(prefix).live('example.com');
     const earlier = minuteOf(T0) - 5 * 60_000;
-    // The previous version kept a session as JSON; this visitor's visit started 5 minutes ago.
-    await redis.set(sessions.session('u:old'), JSON.stringify({ entry: '/landing', hits: 1, start: minuteId(earlier) }), 'EX', 1_800);
-
-    await live.track([event({ visitorId: 'u:new', path: '/in' }), event({ visitorId: 'u:old', path: '/second' }), event({ visitorId: 'u:once', path: '/only' })]);
-    await live.track([event({ visitorId: 'u:new', path: '/next' }), event({ visitorId: 'u:new', path: '/third' }), event({ visitorId: 'u:old' })]);
-
     const read = async (minute: number) => {
-      const batch = await live.readClaim((await live.claim({ site: 'example.com', minute }))!);
+      const claim = (await live.claim({ site: 'example.com', minute }))!;
+      const batch = await live.readClaim(claim);
+      await live.deleteClaim(claim, batch);
       return batch.counters
         .filter((c) => c.event === 'visit' || c.event === 'engaged_visit')
         .map((c) => `${c.event} ${c.dimension} ${c.value} ${c.count}`)
         .sort();
     };
+    // This visitor's visit started 5 minutes ago, and that minute has been claimed since.
+    await live.track([event({ visitorId: 'u:old', path: '/landing', receivedAt: earlier + 1_000 })]);
+    expect(await read(earlier)).toEqual(['visit entry_page /landing 1', 'visit total  1']);
+    expect(await live.retireBucket({ site: 'example.com', minute: earlier })).toBe(true);
+    expect(await live.pendingBuckets(T0 + 60_000)).toEqual([]);
+
+    await live.track([event({ visitorId: 'u:new', path: '/in' }), event({ visitorId: 'u:old', path: '/second' }), event({ visitorId: 'u:once', path: '/only' })]);
+    await live.track([event({ visitorId: 'u:new', path: '/next' }), event({ visitorId: 'u:new', path: '/third' }), event({ visitorId: 'u:old' })]);
+    // The engaged visit went into the earlier bucket's next generation, indexed in the same call.
+    expect(await live.pendingBuckets(T0 + 60_000)).toEqual([
+      { site: 'example.com', minute: earlier },
+      { site: 'example.com', minute: minuteOf(T0) },
+    ]);
     expect(await read(minuteOf(T0))).toEqual([
       'engaged_visit entry_page /in 1',
       'engaged_visit total  1',
@@ -156,7 +198,7 @@ describe('AnalyticsStore', () => {
     const wide = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 200 });
     const pages = Array.from({ length: 300 }, (_, i) => event({ path: `/p${i}`, referrer: `r${i % 130}.example` }));
     await wide.track(pages.slice(0, 127));
-    const pageHash = `{${prefix}:example.com:${minuteId(minuteOf(T0))}}:c:page:0`;
+    const pageHash = `${new AnalyticsKeys(prefix).bucket({ site: 'example.com', minute: minuteOf(T0) }).counterBase('page')}:0`;
     expect(await redis.object('ENCODING', pageHash)).toBe('listpack');
     await wide.track(pages.slice(127));
     expect(await redis.object('ENCODING', pageHash)).toBe('hashtable');

@@ -27,6 +27,7 @@ describe('tracker HTTP', () => {
   const redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
   let tracker: Tracker;
   let base: string;
+  const minuteBucket = () => tracker.store.keys.bucket({ site: 'example.com', minute: Date.UTC(2026, 5, 1, 12, 0) });
 
   beforeAll(async () => {
     tracker = createTracker({ redis, sites: ['example.com'], prefix, logger, clock: () => Date.UTC(2026, 5, 1, 12, 0, 5) });
@@ -56,7 +57,7 @@ describe('tracker HTTP', () => {
   it('takes the path from the Referer header when the pixel has none', async () => {
     const res = await fetch(`${base}/p.gif?site=example.com`, { headers: { 'user-agent': DESKTOP, referer: 'https://example.com/from-referer?x=1' } });
     expect(res.status).toBe(200);
-    const pages = await redis.hgetall(`{${prefix}:example.com:202606011200}:c:page:0`);
+    const pages = await redis.hgetall(`${minuteBucket().counterBase('page')}:0`);
     expect(pages['pageview\x1f/from-referer']).toBe('1');
   });
 
@@ -83,7 +84,7 @@ describe('tracker HTTP', () => {
     const res = await fetch(`${base}/p.gif?site=example.com&path=/bot`, { headers: { 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-analytics-ignored')).toBe('bot');
-    const pages = await redis.hgetall(`{${prefix}:example.com:202606011200}:c:page:0`);
+    const pages = await redis.hgetall(`${minuteBucket().counterBase('page')}:0`);
     expect(pages['pageview\x1f/bot']).toBeUndefined();
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/^rta_bot_hits_total 1$/m);
@@ -101,7 +102,7 @@ describe('tracker HTTP', () => {
     expect(dump).not.toContain('203.0.113.77');
     expect(dump).not.toContain('127.0.0.1');
     // Both hits came from the same socket address and user agent: one visitor for the page.
-    expect(await redis.pfcount(`{${prefix}:example.com:202606011200}:up:${(await import('node:crypto')).createHash('sha1').update('/privacy').digest('base64url')}:0`)).toBe(1);
+    expect(await redis.pfcount(`${minuteBucket().pageHllBase('/privacy')}:0`)).toBe(1);
   });
 
   it('reports health and unknown routes', async () => {

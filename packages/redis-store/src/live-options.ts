@@ -1,0 +1,26 @@
+import type { LiveMinuteKey } from './keys.js';
+
+/** Sessions and the live view, as the tracker writes them (AnalyticsStoreOptions.live). */
+export interface LiveOptions {
+  /** A visit ends after this many minutes without a hit. Default 30. */
+  sessionIdleMinutes?: number;
+  /** Members per live sorted set (pages, referrers, custom events) and minute before "(other)". Default: the cardinality guard. */
+  maxMembersPerMinute?: number;
+}
+
+export const liveDefaults = { sessionIdleMinutes: 30 } as const;
+
+/** Minutes the live view reads back: visitors "right now", page views per minute, tops. */
+export const LIVE_WINDOWS = { visitorsNowMinutes: 5, perMinuteMinutes: 60, topMinutes: 30, customEventMinutes: 5 } as const;
+
+/** Seconds after its minute starts that each per-minute live key expires (the window it serves plus two minutes). */
+export function liveRetentionSeconds(kind: LiveMinuteKey, sessionIdleMinutes: number): number {
+  const minutes: Record<LiveMinuteKey, number> = {
+    counts: LIVE_WINDOWS.perMinuteMinutes,
+    visitors: Math.max(LIVE_WINDOWS.visitorsNowMinutes, sessionIdleMinutes),
+    pages: LIVE_WINDOWS.topMinutes,
+    referrers: LIVE_WINDOWS.topMinutes,
+    events: LIVE_WINDOWS.customEventMinutes,
+  };
+  return (minutes[kind] + 2) * 60;
+}
