@@ -93,16 +93,14 @@ export class AnalyticsStore {
   async pendingBuckets(before: number): Promise<BucketRef[]> {
     // Pending indexes are scored by minute id (yyyymmddhhmm), which orders like time.
     const last = before >= LAST_MINUTE_ID_TIME ? '+inf' : minuteId(minuteOf(before - 1));
+    // One command per site, all sent before the first reply (each index is in its site's slot).
     const sites = await this.redis.smembers(this.keys.sites);
-    const pipeline = this.redis.pipeline();
-    for (const site of sites) pipeline.zrangebyscore(this.keys.site(site).pending, '-inf', last);
-    pipeline.zrangebyscore(this.keys.legacyPending, '-inf', `(${before}`);
-    const replies = (await pipeline.exec())!.map(([error, members]) => {
-      if (error) throw error;
-      return members as string[];
-    });
-    const buckets: BucketRef[] = sites.flatMap((site, i) => replies[i]!.map((id) => ({ site, minute: parseMinuteId(id) })));
-    buckets.push(...replies.at(-1)!.map((member) => this.keys.parseLegacyMember(member)));
+    const [legacy, ...perSite] = await Promise.all([
+      this.redis.zrangebyscore(this.keys.legacyPending, '-inf', `(${before}`),
+      ...sites.map((site) => this.redis.zrangebyscore(this.keys.site(site).pending, '-inf', last)),
+    ]);
+    const buckets: BucketRef[] = sites.flatMap((site, i) => perSite[i]!.map((id) => ({ site, minute: parseMinuteId(id) })));
+    buckets.push(...legacy!.map((member) => this.keys.parseLegacyMember(member)));
     return buckets.sort((a, b) => a.minute - b.minute || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
   }
 
