@@ -5,7 +5,6 @@ export {
   DIMENSIONS,
   ENGAGED_VISIT_EVENT,
   LiveKeys,
-  SiteKeys,
   OTHER,
   PAGEVIEW_EVENT,
   SITE_NAME,

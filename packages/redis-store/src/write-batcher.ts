@@ -19,8 +19,6 @@ export interface EventWrite {
   receivedAt: number;
 }
 
-export type WriteBatcherOptions = SiteCallOptions;
-
 /** Events per script call; bounds how long one call holds Redis (about 15 commands per event). */
 const MAX_EVENTS_PER_CALL = 256;
 /**
@@ -62,7 +60,7 @@ export class WriteBatcher {
   constructor(
     private readonly redis: Redis,
     private readonly keys: AnalyticsKeys,
-    private readonly options: WriteBatcherOptions,
+    private readonly options: SiteCallOptions,
   ) {}
 
   add(events: readonly EventWrite[]): Promise<void> {
