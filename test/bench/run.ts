@@ -1,141 +1,128 @@
 /**
- * `pnpm bench`: answers three questions in one run, each as a ratio against a baseline measured
- * in the same run with the same load generator.
+ * `pnpm bench`: the hot path and the flush, each next to a baseline measured in the same run.
  *
- * 1. Page views per second through GET /p.gif (validation, visitor hash, all Redis writes)
- *    next to a bare node:http server answering the same GIF: same autocannon, same connections.
- * 2. Time to flush one minute holding 100,000 distinct counters into DuckDB.
- * 3. The tracker's p99 latency at a fixed request rate, without and with that flush running
- *    in a flusher process of its own (as docker-compose deploys it).
+ * 1. The load generator is not the limit: the bare node:http GIF server under wrk with one
+ *    thread and 64 connections, then two threads and 128 connections; the bare server must
+ *    saturate its core and the second figure must not be higher.
+ * 2. GET /p.gif throughput, alternating rounds, medians: the bare server; a naive tracker (one
+ *    awaited MULTI INCR + PFADD per request, the seed's way); our tracker with counters only;
+ *    our tracker complete (sessions and the live view). Per variant: req/s, p50/p99, the
+ *    process's CPU per request, Redis's CPU and commands per event.
+ * 3. Redis Cluster: our tracker on a 3-master cluster next to standalone, and with
+ *    REDIS_WAIT_REPLICAS=1; the ceiling of one site (one slot, one Redis core).
+ * 4. Flush: one minute of 100,000 counters + 25,000 sketches into DuckDB, and one minute of
+ *    1,000,000 counters (100 sites × 10,000 values) into DuckDB and PostgreSQL, each as a ratio
+ *    to a baseline of the same rows (DuckDB's appender, PostgreSQL's COPY, a bare HSCAN read);
+ *    the flusher's peak RSS.
+ * 5. The tracker's p99 at a fixed rate without and with that 1M-counter flush running.
  *
- * The throughput variants alternate over several rounds and the median ratio is printed, so a
- * burst of noise from other work on the machine does not decide the result.
- *
- * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379); uses a random key prefix and
- * deletes its keys afterwards.
+ * Starts its own redis-server processes (standalone and a cluster) on free ports; needs
+ * PostgreSQL at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) for section 4
+ * and Debian's wrk (installed when missing). BENCH_SECONDS (default 8) and BENCH_ROUNDS
+ * (default 3) set the rounds; BENCH_ONLY=1,2,… runs some sections.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { pino } from 'pino';
+import { ensureWrk, median } from './harness.js';
+import { SCRIPTS, compare, line, measure, medians, type Variant } from './throughput.js';
+import { startNode } from './harness.js';
+import { startRedisCluster, startRedisServer } from '../support/redis-servers.js';
 import { Redis } from 'ioredis';
-import { AnalyticsStore, minuteOf } from '@rta/redis-store';
-import { flushClosedMinutes } from '@rta/flusher';
-import { createDuckDBWarehouse } from '@rta/warehouse';
-import { deleteKeysOf, randomPrefix, REDIS_URL } from '../support/redis.js';
-import { ROOT } from '../support/child.js';
-import { fillLargeMinute } from '../support/large-minute.js';
+import { runFlushBenchmarks } from './flush-bench.js';
 
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const COUNTERS = 100_000;
-const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
-
-function startProcess(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const port = /listening (\d+)/.exec(out)?.[1] ?? /"port":(\d+)/.exec(out)?.[1];
-      if (port) resolve({ child, port: Number(port) });
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
-  });
-}
-
-function load(port: number, options: { duration: number; overallRate?: number; connections?: number }) {
-  let n = 0;
-  return autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections: options.connections ?? CONNECTIONS,
-    duration: options.duration,
-    overallRate: options.overallRate,
-    headers: { 'user-agent': UA },
-    requests: [
-      {
-        method: 'GET',
-        setupRequest: (req) => {
-          n++;
-          return { ...req, path: `/p.gif?site=example.com&path=%2Fpage%2F${n % 500}&ref=https%3A%2F%2Fnews.ycombinator.com%2F&uid=v${n % 20_000}` };
-        },
-      },
-    ],
-  });
-}
+const ONLY = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map(Number));
+const TRACKER_ENV = { SITES: 'example.com', MAX_VALUES_PER_DIMENSION: '10000', LOG_LEVEL: 'warn' };
 
 async function main(): Promise<void> {
-  const prefix = randomPrefix();
-  const prefixes = [prefix];
-  const redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
-  const dir = mkdtempSync(join(tmpdir(), 'rta-bench-'));
-  const env = { REDIS_PREFIX: prefix, SITES: 'example.com', PORT: '0', HOST: '127.0.0.1', MAX_VALUES_PER_DIMENSION: '1000000', LOG_LEVEL: 'info' };
-  const cli = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
-  const bare = await startProcess([fileURLToPath(new URL('./bare-server.ts', import.meta.url))], {});
-  const tracker = await startProcess([cli, 'tracker'], env);
+  ensureWrk();
+  console.log(`pnpm bench on ${(await import('node:os')).cpus().length} cores, Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s per variant, medians\n`);
+  const redisServer = await startRedisServer();
+  const redis = new Redis(redisServer.url);
   try {
-    console.log(`# 1. GET /p.gif throughput: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s per variant, autocannon in this process`);
-    await load(bare.port, { duration: 2 }); // warm-up both
-    await load(tracker.port, { duration: 2 });
-    const ratios: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const baseline = await load(bare.port, { duration: DURATION_S });
-      const withRedis = await load(tracker.port, { duration: DURATION_S });
-      ratios.push(withRedis.requests.average / baseline.requests.average);
-      console.log(
-        `round ${round}: bare node:http GIF ${baseline.requests.average.toFixed(0).padStart(6)} req/s (p99 ${baseline.latency.p99} ms)` +
-          `  tracker ${withRedis.requests.average.toFixed(0).padStart(6)} req/s (p99 ${withRedis.latency.p99} ms, errors ${withRedis.non2xx + withRedis.errors})` +
-          `  ratio ${(ratios.at(-1)! * 100).toFixed(1)}%`,
-      );
-    }
-    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
-    console.log(`median ratio tracker / bare: ${(median * 100).toFixed(1)}%   (bar: at least 60%)`);
-
-    console.log(`\n# 2. flush one minute holding ${COUNTERS.toLocaleString('en')} distinct counters into DuckDB`);
-    const flushPrefix = randomPrefix();
-    prefixes.push(flushPrefix);
-    const store = new AnalyticsStore(redis, { prefix: flushPrefix, maxValuesPerDimension: 1_000_000 });
-    const minute = minuteOf(Date.now()) - 10 * 60_000;
-    await fillLargeMinute(store, minute, COUNTERS);
-    const duckdbPath = join(dir, 'bench.duckdb');
-    const warehouse = createDuckDBWarehouse({ path: duckdbPath });
-    await warehouse.migrate();
-    const flushed = await flushClosedMinutes({ store, warehouse, logger: pino({ level: 'silent' }) }, {});
-    await warehouse.close();
-    console.log(`flushed ${flushed.counterRows} counter rows + ${flushed.visitorRows} sketches in ${flushed.durationMs} ms`);
-
-    console.log('\n# 3. tracker p99 at a fixed 2,000 req/s, without and with that flush running (flusher in its own process)');
-    const rate = 2_000;
-    const seconds = Math.max(4, Math.ceil(flushed.durationMs / 1_000) + 3);
-    const quiet = await load(tracker.port, { duration: seconds, overallRate: rate, connections: 16 });
-    await fillLargeMinute(store, minute - 60_000, COUNTERS);
-    const during = load(tracker.port, { duration: seconds, overallRate: rate, connections: 16 });
-    const flusher = spawn(process.execPath, ['--import', 'tsx', cli, 'flush'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, REDIS_PREFIX: flushPrefix, DUCKDB_PATH: duckdbPath, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let flushOutput = '';
-    flusher.stdout.on('data', (d: Buffer) => (flushOutput += d.toString()));
-    await new Promise((resolve) => flusher.on('exit', resolve));
-    const busy = await during;
-    console.log(`without flush  p50 ${quiet.latency.p50} ms  p99 ${quiet.latency.p99} ms  max ${quiet.latency.max} ms`);
-    console.log(`with flush     p50 ${busy.latency.p50} ms  p99 ${busy.latency.p99} ms  max ${busy.latency.max} ms  (${flushOutput.trim()})`);
-    console.log(`p99 ratio with / without flush: ${(busy.latency.p99 / Math.max(quiet.latency.p99, 1)).toFixed(2)}`);
+    if (ONLY.has(1)) await generatorCheck();
+    if (ONLY.has(2)) await standalone(redisServer.url, redis);
+    if (ONLY.has(3)) await cluster(redisServer.url, redis);
+    if (ONLY.has(4) || ONLY.has(5)) await runFlushBenchmarks({ redisUrl: redisServer.url, redis, fixedRate: ONLY.has(5), flush: ONLY.has(4), trackerEnv: TRACKER_ENV });
   } finally {
-    bare.child.kill('SIGTERM');
-    tracker.child.kill('SIGTERM');
-    for (const p of prefixes) await deleteKeysOf(redis, p);
     redis.disconnect();
-    rmSync(dir, { recursive: true, force: true });
+    await redisServer.stop();
+    redisServer.remove();
+  }
+}
+
+async function generatorCheck(): Promise<void> {
+  console.log('# 1. the load generator is not the limit (bare node:http GIF server)');
+  const bare: Variant = { name: 'bare', script: SCRIPTS.bare, env: {}, redis: [] };
+  const process = await startNode(bare.script, bare.env);
+  try {
+    const one: number[] = [];
+    const two: number[] = [];
+    const cores: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const a = await measure(bare, process, { seconds: SECONDS, threads: 1, connections: 64 });
+      const b = await measure(bare, process, { seconds: SECONDS, threads: 2, connections: 128 });
+      one.push(a.rps);
+      two.push(b.rps);
+      cores.push(a.trackerCores);
+      console.log(`  wrk -t1 -c64  ${line(a)}\n  wrk -t2 -c128 ${line(b)}`);
+    }
+    const ratio = median(two) / median(one);
+    console.log(
+      `  bare server: ${median(one).toFixed(0)} req/s at ${median(cores).toFixed(2)} of a core with wrk -t1 -c64; ` +
+        `${median(two).toFixed(0)} req/s with -t2 -c128 (×${ratio.toFixed(2)}): ` +
+        (median(cores) >= 0.9 && ratio <= 1.05 ? 'the server is the limit, not wrk\n' : 'WARNING: wrk may be the limit\n'),
+    );
+  } finally {
+    await process.stop();
+  }
+}
+
+async function standalone(url: string, redis: Redis): Promise<void> {
+  console.log('# 2. GET /p.gif: bare server, naive tracker, our tracker counters only, our tracker complete (standalone Redis)');
+  const env = { ...TRACKER_ENV, REDIS_URL: url, REDIS_PREFIX: 'bench' };
+  const variants: Variant[] = [
+    { name: 'bare node:http GIF server', script: SCRIPTS.bare, env: {}, redis: [] },
+    { name: 'naive (MULTI INCR+PFADD per hit)', script: SCRIPTS.naive, env: { REDIS_URL: url }, redis: [redis] },
+    { name: 'ours, counters only', script: SCRIPTS.tracker, env: { ...env, BENCH_LIVE: '0' }, redis: [redis] },
+    { name: 'ours, complete (sessions, live)', script: SCRIPTS.tracker, env, redis: [redis] },
+  ];
+  const results = await compare(variants, { rounds: ROUNDS, seconds: SECONDS });
+  const [bare, naive, counters, complete] = variants.map((v) => medians(results.get(v.name)!));
+  console.log('  medians:');
+  variants.forEach((v, i) => console.log(`    ${v.name.padEnd(34)} ${line([bare, naive, counters, complete][i]!)}`));
+  const verdict = (ok: boolean) => (ok ? 'meets the bar' : 'BELOW THE BAR');
+  console.log(`  complete / bare:  ${(complete!.rps / bare!.rps).toFixed(2)}×  (bar ≥ 0.6×: ${verdict(complete!.rps / bare!.rps >= 0.6)})`);
+  console.log(`  complete / naive: ${(complete!.rps / naive!.rps).toFixed(2)}×  (bar ≥ 1.7×: ${verdict(complete!.rps / naive!.rps >= 1.7)})`);
+  console.log(`  counters / bare:  ${(counters!.rps / bare!.rps).toFixed(2)}×`);
+  console.log(`  Redis CPU per event, complete: ${complete!.redisCpuUsPerEvent.toFixed(1)} µs  (bar ≤ 12: ${verdict(complete!.redisCpuUsPerEvent <= 12)})`);
+  const cpuRatio = complete!.trackerCpuUsPerRequest / bare!.trackerCpuUsPerRequest;
+  console.log(`  tracker CPU per request / bare server's: ${cpuRatio.toFixed(2)}×  (bar ≤ 1.4×: ${verdict(cpuRatio <= 1.4)})\n`);
+}
+
+async function cluster(standaloneUrl: string, redis: Redis): Promise<void> {
+  console.log('# 3. Redis Cluster (3 masters + 3 replicas on this machine): our tracker, complete');
+  const redisCluster = await startRedisCluster({ masters: 3, replicas: 1 });
+  const clusterNodes = await redisCluster.masters();
+  const clients = clusterNodes.map((n) => n.client());
+  try {
+    const standaloneEnv = { ...TRACKER_ENV, REDIS_URL: standaloneUrl, REDIS_PREFIX: 'bench' };
+    const clusterEnv = { ...TRACKER_ENV, REDIS_URL: redisCluster.seeds, REDIS_CLUSTER: 'true', REDIS_PREFIX: 'bench' };
+    const variants: Variant[] = [
+      { name: 'standalone', script: SCRIPTS.tracker, env: standaloneEnv, redis: [redis] },
+      { name: 'cluster', script: SCRIPTS.tracker, env: clusterEnv, redis: clients },
+      { name: 'cluster, REDIS_WAIT_REPLICAS=1', script: SCRIPTS.tracker, env: { ...clusterEnv, REDIS_WAIT_REPLICAS: '1' }, redis: clients },
+    ];
+    const results = await compare(variants, { rounds: ROUNDS, seconds: SECONDS });
+    const [single, clustered, waiting] = variants.map((v) => medians(results.get(v.name)!));
+    console.log('  medians:');
+    variants.forEach((v, i) => console.log(`    ${v.name.padEnd(34)} ${line([single, clustered, waiting][i]!)}`));
+    console.log(`  cluster / standalone: ${(clustered!.rps / single!.rps).toFixed(2)}×; with WAIT 1: ${(waiting!.rps / single!.rps).toFixed(2)}×`);
+    // One site is one slot: its events are bound by one Redis core.
+    const ceiling = 1e6 / clustered!.redisCpuUsPerEvent;
+    console.log(`  one site's ceiling: one Redis core at ${clustered!.redisCpuUsPerEvent.toFixed(1)} µs per event ≈ ${Math.round(ceiling).toLocaleString('en')} events/s\n`);
+  } finally {
+    for (const client of clients) client.disconnect();
+    await redisCluster.stop();
   }
 }
 

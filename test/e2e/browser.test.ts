@@ -4,7 +4,9 @@
  * 1 visit and 1 visitor in Redis and, after a flush, in the warehouse; the dashboard shows the
  * numbers its APIs return; pages that opt out send nothing.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -13,8 +15,12 @@ import { AnalyticsKeys, type LiveView } from '@rta/redis-store';
 import { deleteKeysOf, keysOf, randomPrefix, testRedis } from '../support/redis.js';
 import { warehouseFixtures, warehouseCounts, type WarehouseFixture } from '../support/warehouses.js';
 import { flushOnce, startTestTracker, type TestTracker } from '../support/pipeline.js';
-import { launchChromium, startTestSite, waitFor } from '../support/browser.js';
+import { README_TEST_USER_AGENT, launchChromium, logIntoDashboard, startTestSite } from '../support/browser.js';
 import { ROOT } from '../support/child.js';
+import { waitFor } from '../support/wait.js';
+
+/** Tests never write tracked files: the screenshot goes to a temporary folder unless `pnpm screenshot` names docs/dashboard.png. */
+const SCREENSHOT = process.env.DASHBOARD_SCREENSHOT;
 
 const SITE = 'example.com';
 const TOKEN = 'test-dashboard-token-0123456789';
@@ -30,7 +36,7 @@ describe('browser script and dashboard in Chromium', () => {
     const res = await fetch(`${tracker.base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const live = async () => (await api<LiveView>(`/api/live?site=${SITE}`)).body;
+  const live = async () => (await api<LiveView & { botHitsLastHour: number }>(`/api/live?site=${SITE}`)).body;
   /** Sums of the counter hashes `total` over every bucket and generation of the site in Redis. */
   const redisTotals = async () => {
     const totals: Record<string, number> = {};
@@ -131,8 +137,10 @@ describe('browser script and dashboard in Chromium', () => {
       if (doNotTrack) expect(await page.evaluate(() => (globalThis as unknown as { navigator: { doNotTrack: string | null } }).navigator.doNotTrack)).toBe('1');
       await page.click('#to-pricing');
       await page.click('#signup');
-      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
-      expect(sent).toEqual([]);
+      // A request the page makes after the clicks: any beacon they caused was sent before it.
+      const marker = `${tracker.base}/healthz?after-clicks`;
+      await page.evaluate((url) => fetch(url, { mode: 'no-cors' }).then(() => undefined), marker); // opaque: /healthz sends no CORS headers
+      expect(await waitFor(async () => sent, (s) => s.includes(marker))).toEqual([marker]);
     } finally {
       await browser.close();
     }
@@ -150,7 +158,7 @@ describe('browser script and dashboard in Chromium', () => {
     expect(html).not.toContain('/pricing');
   });
 
-  it('shows in Chromium the numbers its APIs return, and writes docs/dashboard.png', async () => {
+  it('shows in Chromium the numbers its APIs return, and takes a screenshot', async () => {
     const liveApi = await live();
     const history = (await api<{ range: { totals: Record<string, number | null> }; hourly: Array<{ pageviews: number }> }>(`/api/history?site=${SITE}`)).body;
     expect(history.range.totals).toMatchObject({ pageviews: 3, visits: 1, bounces: 0, bounceRate: 0, pagesPerVisit: 3 });
@@ -159,24 +167,21 @@ describe('browser script and dashboard in Chromium', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
-      const login = await page.goto(`${tracker.base}/dashboard`);
-      expect(login?.status()).toBe(401);
-      await page.fill('#token', TOKEN);
-      await Promise.all([page.waitForURL(`${tracker.base}/dashboard`), page.click('button[type=submit]')]);
+      await logIntoDashboard(page, tracker.base, TOKEN);
       const cookie = (await browser.context.cookies()).find((c) => c.name === 'rta_dashboard');
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
-      // The login form is served at /dashboard too, so wait for the dashboard script itself.
-      await page.waitForFunction(() => (globalThis as unknown as { dashboardReady?: Promise<unknown> }).dashboardReady !== undefined);
-      await page.evaluate(() => (globalThis as unknown as { dashboardReady: Promise<unknown> }).dashboardReady);
-      expect(await texts(page, ['#live-visitors', '#live-visits-open', '#live-visits', '#live-pageviews'])).toEqual(
-        [liveApi.visitorsNow, liveApi.visitsInProgress, liveApi.visitsLast30Minutes, liveApi.pageviewsLast30Minutes].map(String),
+      expect(await texts(page, ['#live-visitors', '#live-visits-open', '#live-visits', '#live-pageviews', '#live-bots'])).toEqual(
+        [liveApi.visitorsNow, liveApi.visitsInProgress, liveApi.visitsLast30Minutes, liveApi.pageviewsLast30Minutes, liveApi.botHitsLastHour].map(String),
       );
       expect(await page.locator('#live-pages tbody tr').allInnerTexts()).toEqual(liveApi.topPages.map((p) => `${p.value}\t${p.count}`));
       const historyStatus = await page.locator('#history-status').innerText();
       expect(await texts(page, ['#h-pageviews', '#h-visits', '#h-bounce', '#h-ppv']), historyStatus).toEqual(['3', '1', '0.0%', '3.00']);
       expect(await page.locator('#h-entry tbody tr').allInnerTexts()).toEqual(['/\t1\t0.0%']);
-      mkdirSync(`${ROOT}/docs`, { recursive: true });
-      await page.screenshot({ path: `${ROOT}/docs/dashboard.png`, fullPage: true });
+      const dir = SCREENSHOT ? undefined : mkdtempSync(join(tmpdir(), 'rta-screenshot-'));
+      const path = SCREENSHOT ?? join(dir!, 'dashboard.png');
+      await page.screenshot({ path, fullPage: true });
+      expect(statSync(path).size).toBeGreaterThan(10_000);
+      if (dir) rmSync(dir, { recursive: true, force: true });
 
       await page.setViewportSize({ width: 390, height: 844 }); // a phone: no horizontal scrolling
       expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
@@ -197,6 +202,64 @@ describe('browser script and dashboard in Chromium', () => {
     } finally {
       await locked.close();
     }
+  });
+});
+
+describe('checking an installation with headless Chromium', () => {
+  const redis = testRedis();
+  const prefix = randomPrefix();
+  let tracker: TestTracker;
+  let site: Awaited<ReturnType<typeof startTestSite>>;
+  const live = async () => {
+    const res = await fetch(`${tracker.base}/api/live?site=${SITE}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return (await res.json()) as LiveView & { botHitsLastHour: number };
+  };
+
+  beforeAll(async () => {
+    tracker = await startTestTracker({ prefix, sites: [SITE], now: 'real', dashboardToken: TOKEN });
+    site = await startTestSite(tracker.base, SITE);
+  });
+  afterAll(async () => {
+    await site?.close();
+    await tracker?.close();
+    await deleteKeysOf(redis, prefix);
+    redis.disconnect();
+  });
+
+  /** Opens the test site in Chromium with `userAgent` (null: HeadlessChrome's own); returns the status of its page view's beacon. */
+  async function visit(path: string, userAgent: string | null): Promise<number> {
+    const browser = await launchChromium({ userAgent });
+    try {
+      const page = await browser.context.newPage();
+      const answered = page.waitForResponse((r) => r.url() === `${tracker.base}/e`);
+      await page.goto(`${site.base}${path}`);
+      return (await answered).status();
+    } finally {
+      await browser.close();
+    }
+  }
+
+  it('ignores HeadlessChrome as a bot, and the dashboard shows the ignored hit', async () => {
+    expect(await visit('/', null)).toBe(202); // ignored, not rejected
+    expect(await waitFor(live, (l) => l.botHitsLastHour === 1)).toMatchObject({ botHitsLastHour: 1, pageviewsLast30Minutes: 0 });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await logIntoDashboard(page, tracker.base, TOKEN);
+      expect(await texts(page, ['#live-pageviews', '#live-bots'])).toEqual(['0', '1']);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('counts HeadlessChrome on a page whose script tag has data-allow-bots', async () => {
+    expect(await visit('/?allow-bots', null)).toBe(202);
+    expect(await waitFor(live, (l) => l.pageviewsLast30Minutes === 1)).toMatchObject({ pageviewsLast30Minutes: 1, botHitsLastHour: 1 });
+  });
+
+  it("counts a headless browser given the README's test user agent", async () => {
+    expect(await visit('/', README_TEST_USER_AGENT)).toBe(202);
+    expect(await waitFor(live, (l) => l.pageviewsLast30Minutes === 2)).toMatchObject({ pageviewsLast30Minutes: 2, botHitsLastHour: 1 });
   });
 });
 

@@ -65,7 +65,7 @@ describe.each(Object.keys(warehouseFixtures))('unique visitors merged in SQL on 
     await track(store, traffic.events);
     const summary = await flushOnce(prefix, warehouse, { now: T0 + HOURS * HOUR + 10 * 60_000 });
     expect(summary.events).toBe(traffic.events.length);
-  }, 180_000);
+  });
   afterAll(async () => {
     await warehouse?.close();
     await fixture?.stop();

@@ -8,6 +8,8 @@
  * - `failStatement`: the statement runs (a batch inside its transaction), then fails with
  *   `message` and is rolled back: status FAILED, `Error` set, nothing committed.
  * - `hangStatement`: the statement stays STARTED and never runs until CancelStatement (ABORTED).
+ * - `holdStatements`: every matching statement submitted from now on stays SUBMITTED until the
+ *   returned hold is released (then runs normally); a test drives the lifecycle, no timer does.
  *
  * Request faults count HTTP requests of one operation (default any).
  * - `kind: 'http-500'` answers InternalServerException; `kind: 'drop-connection'` destroys the
@@ -35,6 +37,13 @@ export interface RequestFaultSpec {
 }
 
 export type StatementFault = { kind: 'fail'; message: string } | { kind: 'hang' };
+
+/** Statements kept SUBMITTED until `release()`. */
+export interface StatementHold {
+  /** Resolves once released. */
+  readonly released: Promise<void>;
+  release(): void;
+}
 export type RequestFault = { kind: RequestFaultKind; when: 'before' | 'after' };
 
 interface Armed<T> {
@@ -46,6 +55,24 @@ interface Armed<T> {
 export class FaultControls {
   private statementFaults: Armed<StatementFault>[] = [];
   private requestFaults: Armed<RequestFault>[] = [];
+  private holds: Array<{ matches: (sql: string) => boolean; hold: StatementHold }> = [];
+
+  holdStatements(spec: { match?: string | RegExp } = {}): StatementHold {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const entry = {
+      matches: sqlMatcher(spec.match),
+      hold: {
+        released,
+        release: () => {
+          this.holds = this.holds.filter((h) => h !== entry);
+          release();
+        },
+      },
+    };
+    this.holds.push(entry);
+    return entry.hold;
+  }
 
   failStatement(spec: StatementFaultSpec = {}): void {
     this.statementFaults.push(armed(spec.nth, sqlMatcher(spec.match), { kind: 'fail', message: spec.message ?? 'injected failure' }));
@@ -60,10 +87,11 @@ export class FaultControls {
     this.requestFaults.push(armed(spec.nth, (op) => !operation || op === operation, { kind: spec.kind, when: spec.when ?? 'before' }));
   }
 
-  /** Disarms everything. */
+  /** Disarms everything and releases every hold. */
   clear(): void {
     this.statementFaults = [];
     this.requestFaults = [];
+    for (const { hold } of [...this.holds]) hold.release();
   }
 
   /** True while some fault is armed and has not fired. */
@@ -74,6 +102,12 @@ export class FaultControls {
   /** @internal Called once per new statement with its SQL. */
   takeStatementFault(sqls: string[]): StatementFault | undefined {
     return take(this.statementFaults, sqls.join('\n'));
+  }
+
+  /** @internal The hold a new statement waits for, if any. */
+  takeHold(sqls: string[]): StatementHold | undefined {
+    const sql = sqls.join('\n');
+    return this.holds.find((h) => h.matches(sql))?.hold;
   }
 
   /** @internal Called once per request with its operation name. */

@@ -1,6 +1,6 @@
 /**
  * Runs the Redshift Data API test server by hand:
- *   npx tsx test/redshift-data-server/main.ts --port 4566 --database-url postgres://postgres@127.0.0.1:5432/test [--schema public] [--delay-ms 0]
+ *   npx tsx test/redshift-data-server/main.ts --port 4566 --database-url postgres://postgres@127.0.0.1:5432/test [--schema public]
  * then point the adapter (or the AWS CLI: `aws redshift-data … --endpoint-url http://127.0.0.1:4566`)
  * at it with any credentials. Stops on SIGINT/SIGTERM.
  */
@@ -13,7 +13,6 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     schema: { type: 'string', default: 'public' },
-    'delay-ms': { type: 'string', default: '0' },
     'page-rows': { type: 'string', default: '1000' },
   },
 });
@@ -23,7 +22,6 @@ const server = await startRedshiftDataServer({
   schema: values.schema,
   host: values.host,
   port: Number(values.port),
-  statementDelayMs: Number(values['delay-ms']),
   pageRows: Number(values['page-rows']),
 });
 console.log(`Redshift Data API test server on ${server.url} (PostgreSQL schema ${values.schema})`);

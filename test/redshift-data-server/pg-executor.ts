@@ -3,13 +3,16 @@
  *
  * Sessions: every Data API statement (or batch) runs in a session of its own on Redshift, so
  * temp tables never outlive it. Here a pooled connection is checked out per statement and
- * `DISCARD TEMP` runs before it goes back. Connections use the configured schema as search_path
- * and UTC as time zone (Redshift's default).
+ * `DISCARD TEMP` runs before it goes back. Connections use the configured schema as search_path,
+ * UTC as time zone and SERIALIZABLE isolation (Redshift's defaults).
  *
- * Field mapping (the reference's suggestion): int2/int4/int8 → longValue (stringValue beyond
- * 2^53, which a JS number cannot hold), float4/float8 → doubleValue, bool → booleanValue,
- * bytea → blobValue (base64), NULL → isNull, anything else → stringValue in PostgreSQL's text
- * form (timestamps `YYYY-MM-DD HH:MM:SS`, as Redshift prints them).
+ * Field mapping: int2/int4/int8 → longValue, always, written as the exact JSON number (the
+ * Data API sends a BIGINT as a JSON number whatever its size, so a JavaScript client rounds
+ * values past 2^53); float4/float8 → doubleValue, bool → booleanValue, bytea → blobValue
+ * (base64), NULL → isNull, anything else (numeric included) → stringValue in PostgreSQL's text
+ * form (timestamps `YYYY-MM-DD HH:MM:SS`, as Redshift prints them). `sum` is Redshift's
+ * (`rs_sum`, see sql-translate.ts), so `sum(bigint)` arrives as an int8 long, not a numeric
+ * string.
  */
 import pg from 'pg';
 
@@ -64,9 +67,31 @@ const TYPE_NAMES: Record<number, string> = {
 
 const raw = { getTypeParser: () => (text: string) => text };
 
+/** Marks a longValue whose digits the server writes as a raw JSON number (server.ts). */
+export const RAW_LONG = '~rs-long~';
+
+/** Redshift's SUM result types: `rs_sum(type)` returns BIGINT for integers, DOUBLE PRECISION for floats. */
+function redshiftSum(schema: string): string[] {
+  const widen = (input: string, output: string) => [
+    `CREATE OR REPLACE FUNCTION ${schema}.rs_sum_step(${output}, ${input}) RETURNS ${output} LANGUAGE sql IMMUTABLE AS ` +
+      `$$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE coalesce($1, 0) + $2 END $$`,
+    `CREATE OR REPLACE AGGREGATE ${schema}.rs_sum(${input}) (SFUNC = ${schema}.rs_sum_step, STYPE = ${output})`,
+  ];
+  const same = (type: string, add: string) => [`CREATE OR REPLACE AGGREGATE ${schema}.rs_sum(${type}) (SFUNC = ${add}, STYPE = ${type})`];
+  return [
+    ...widen('smallint', 'bigint'),
+    ...widen('integer', 'bigint'),
+    ...same('bigint', 'int8pl'), // raises on overflow, as Redshift
+    ...widen('real', 'double precision'),
+    ...same('double precision', 'float8pl'),
+    ...same('numeric', 'numeric_add'),
+  ];
+}
+
 /** Redshift functions the server gives a PostgreSQL body, created in the served schema. */
 function compatFunctions(schema: string): string[] {
   return [
+    ...redshiftSum(schema),
     `CREATE OR REPLACE FUNCTION ${schema}.from_hex(text) RETURNS bytea LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT decode($1, 'hex') $$`,
     `CREATE OR REPLACE FUNCTION ${schema}.to_hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT encode($1, 'hex') $$`,
     `CREATE OR REPLACE FUNCTION ${schema}.from_varbyte(bytea, text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT CASE lower($2) WHEN 'hex' THEN encode($1, 'hex') WHEN 'base64' THEN encode($1, 'base64') ELSE convert_from($1, 'UTF8') END $$`,
@@ -85,7 +110,7 @@ export class PgExecutor {
     this.pool = new pg.Pool({
       connectionString: databaseUrl,
       max: maxConnections,
-      options: `-c search_path=${schema} -c TimeZone=UTC`,
+      options: `-c search_path=${schema} -c TimeZone=UTC -c default_transaction_isolation=serializable`,
       types: raw,
     });
     this.pool.on('error', () => undefined); // an idle connection dropped by the server
@@ -179,7 +204,7 @@ export function toField(value: unknown, oid: number): WireField {
     case 'int4':
     case 'int8': {
       const n = Number(text);
-      return Number.isSafeInteger(n) ? { longValue: n } : { stringValue: text };
+      return { longValue: Number.isSafeInteger(n) ? n : (`${RAW_LONG}${text}` as unknown as number) };
     }
     case 'float4':
     case 'float8': {

@@ -4,7 +4,6 @@
  * the SDK's own exception class.
  */
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ActiveStatementsExceededException,
@@ -17,37 +16,18 @@ import {
   RedshiftDataClient,
   ResourceNotFoundException,
   ValidationException,
-  type DescribeStatementCommandOutput,
 } from '@aws-sdk/client-redshift-data';
 import { startRedshiftFixture, type RedshiftFixture } from '../support/redshift-fixture.js';
+import { pgSession, run, sdkClient, settle, target } from './sdk-client.js';
 
-const target = { ClusterIdentifier: 'rta-test', Database: 'dev', DbUser: 'tester' };
 const migrateSql = readFileSync(new URL('../../packages/warehouse/sql/redshift/_migrate.sql', import.meta.url), 'utf8');
-
-function sdkClient(fixture: RedshiftFixture): RedshiftDataClient {
-  return new RedshiftDataClient({ endpoint: fixture.server.url, region: 'us-east-1', credentials: fixture.options.credentials!, maxAttempts: 1 });
-}
-
-async function settle(client: RedshiftDataClient, id: string): Promise<DescribeStatementCommandOutput> {
-  for (let i = 0; i < 500; i++) {
-    const d = await client.send(new DescribeStatementCommand({ Id: id }));
-    if (d.Status === 'FINISHED' || d.Status === 'FAILED' || d.Status === 'ABORTED') return d;
-    await sleep(5);
-  }
-  throw new Error(`statement ${id} did not settle`);
-}
-
-async function run(client: RedshiftDataClient, Sql: string, Parameters?: { name: string; value: string }[]) {
-  const { Id } = await client.send(new ExecuteStatementCommand({ ...target, Sql, ...(Parameters ? { Parameters } : {}) }));
-  return { id: Id!, described: await settle(client, Id!) };
-}
 
 describe('Redshift Data API test server', () => {
   let fixture: RedshiftFixture;
   let client: RedshiftDataClient;
 
   beforeAll(async () => {
-    fixture = await startRedshiftFixture({ statementDelayMs: 30, pageRows: 1_000 });
+    fixture = await startRedshiftFixture({ pageRows: 1_000 });
     client = sdkClient(fixture);
   });
   afterAll(async () => {
@@ -56,27 +36,36 @@ describe('Redshift Data API test server', () => {
   });
 
   it('moves a statement SUBMITTED → STARTED → FINISHED and reports epoch timestamps', async () => {
-    const { Id, CreatedAt } = await client.send(new ExecuteStatementCommand({ ...target, Sql: 'SELECT pg_sleep(0.05)' }));
-    expect(Id).toMatch(/^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}$/);
-    expect(CreatedAt).toBeInstanceOf(Date);
-    expect((await client.send(new DescribeStatementCommand({ Id }))).Status).toBe('SUBMITTED');
-    const seen = new Set<string>();
-    let described: DescribeStatementCommandOutput;
-    do {
-      described = await client.send(new DescribeStatementCommand({ Id }));
-      seen.add(described.Status!);
-      await sleep(5);
-    } while (described.Status !== 'FINISHED');
-    expect(seen.has('STARTED')).toBe(true);
-    expect(described).toMatchObject({ HasResultSet: true, ResultRows: 1, ClusterIdentifier: 'rta-test', Database: 'dev' });
-    expect(described.UpdatedAt!.getTime()).toBeGreaterThanOrEqual(described.CreatedAt!.getTime());
+    await run(client, 'CREATE TABLE gate_t (v INT)');
+    // The test drives each step: a hold keeps the statement SUBMITTED, a PostgreSQL lock keeps it STARTED.
+    const hold = fixture.server.faults.holdStatements({ match: 'FROM gate_t' });
+    const locker = await pgSession(fixture);
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE gate_t IN ACCESS EXCLUSIVE MODE');
+      const { Id, CreatedAt } = await client.send(new ExecuteStatementCommand({ ...target, Sql: 'SELECT count(*) AS n FROM gate_t' }));
+      expect(Id).toMatch(/^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}$/);
+      expect(CreatedAt).toBeInstanceOf(Date);
+      expect((await client.send(new DescribeStatementCommand({ Id }))).Status).toBe('SUBMITTED');
+      hold.release();
+      await settle(client, Id!, ['STARTED']);
+      expect((await client.send(new DescribeStatementCommand({ Id }))).Status).toBe('STARTED');
+      await locker.query('COMMIT');
+      const described = await settle(client, Id!);
+      expect(described).toMatchObject({ Status: 'FINISHED', HasResultSet: true, ResultRows: 1, ClusterIdentifier: 'rta-test', Database: 'dev' });
+      expect(described.UpdatedAt!.getTime()).toBeGreaterThanOrEqual(described.CreatedAt!.getTime());
+    } finally {
+      hold.release();
+      await locker.end();
+    }
   });
 
   it('binds :name parameters outside literals and maps every Field member', async () => {
     const { id } = await run(
       client,
       `SELECT :n::int8 + 1 AS big, :word AS word, ':word' AS literal, 1.5::float8 AS dbl, true AS flag, NULL AS nothing,
-              from_hex('00ff10') AS bytes, CAST('2026-03-01 10:07:00' AS TIMESTAMP) AS ts, 9007199254740993::int8 AS huge`,
+              from_hex('00ff10') AS bytes, CAST('2026-03-01 10:07:00' AS TIMESTAMP) AS ts, 9007199254740993::int8 AS huge,
+              CAST(9007199254740993 AS NUMERIC(20,0)) AS exact`,
       [
         { name: 'n', value: '41' },
         { name: 'word', value: "it's" },
@@ -94,6 +83,7 @@ describe('Redshift Data API test server', () => {
       ['bytes', 'varbyte'],
       ['ts', 'timestamp'],
       ['huge', 'int8'],
+      ['exact', 'numeric'],
     ]);
     const [row] = result.Records!;
     expect(row).toEqual([
@@ -105,6 +95,8 @@ describe('Redshift Data API test server', () => {
       { isNull: true },
       { blobValue: new Uint8Array([0, 255, 16]) },
       { stringValue: '2026-03-01 10:07:00' },
+      // A BIGINT is always a JSON number, as the Data API sends it: JavaScript rounds it past 2^53.
+      { longValue: 9007199254740992 },
       { stringValue: '9007199254740993' },
     ]);
   });
@@ -198,7 +190,6 @@ describe('Redshift Data API test server', () => {
   it('keeps a hung statement STARTED until CancelStatement aborts it', async () => {
     fixture.server.faults.hangStatement();
     const { Id } = await client.send(new ExecuteStatementCommand({ ...target, Sql: 'SELECT 1' }));
-    await sleep(60);
     expect((await client.send(new DescribeStatementCommand({ Id }))).Status).toBe('STARTED');
     expect((await client.send(new CancelStatementCommand({ Id }))).Status).toBe(true);
     expect((await client.send(new DescribeStatementCommand({ Id }))).Status).toBe('ABORTED');
@@ -206,11 +197,17 @@ describe('Redshift Data API test server', () => {
   });
 
   it('cancels a statement running in PostgreSQL', async () => {
-    const { Id } = await client.send(new ExecuteStatementCommand({ ...target, Sql: 'SELECT pg_sleep(30)' }));
-    while ((await client.send(new DescribeStatementCommand({ Id }))).Status !== 'STARTED') await sleep(5);
-    await sleep(20);
-    await client.send(new CancelStatementCommand({ Id }));
-    expect((await settle(client, Id!)).Status).toBe('ABORTED');
+    const locker = await pgSession(fixture);
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE gate_t IN ACCESS EXCLUSIVE MODE');
+      const { Id } = await client.send(new ExecuteStatementCommand({ ...target, Sql: 'SELECT count(*) AS n FROM gate_t' }));
+      await settle(client, Id!, ['STARTED']); // waiting in PostgreSQL for the lock, until cancelled
+      await client.send(new CancelStatementCommand({ Id }));
+      expect((await settle(client, Id!)).Status).toBe('ABORTED');
+    } finally {
+      await locker.end();
+    }
   });
 
   it('injects 500s and dropped connections; a statement whose answer was lost still runs', async () => {

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultControls } from './faults.js';
-import { PgExecutor } from './pg-executor.js';
+import { PgExecutor, RAW_LONG } from './pg-executor.js';
 import { ServiceError, StatementStore, validation, type Part, type ServerStats, type StatementRecord, type SubmitInput } from './statements.js';
 
 export interface RedshiftDataServerOptions {
@@ -27,8 +27,10 @@ export interface RedshiftDataServerOptions {
   host?: string;
   /** 0 picks a free port. Default 0. */
   port?: number;
-  /** Time a statement stays SUBMITTED before it starts, milliseconds. Default 0. */
-  statementDelayMs?: number;
+  /** How long a ClientToken is remembered, milliseconds. Default 8 hours. */
+  clientTokenTtlMs?: number;
+  /** The server's clock (ClientToken expiry), milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number;
   /** Cap on SUBMITTED + STARTED statements. Default 200, as a real cluster. */
   maxActiveStatements?: number;
   /** Rows per GetStatementResult page. Default 1,000. */
@@ -50,14 +52,21 @@ export interface RedshiftDataServer {
 
 type Handler = (input: Record<string, unknown>) => Promise<unknown> | unknown;
 
+/** The Data API remembers a ClientToken for 8 hours. */
+export const CLIENT_TOKEN_TTL_MS = 8 * 3_600_000;
+
 export async function startRedshiftDataServer(options: RedshiftDataServerOptions): Promise<RedshiftDataServer> {
   const executor = new PgExecutor(options.databaseUrl, options.schema ?? 'public', options.maxConnections ?? 8);
   await executor.prepare();
   const faults = new FaultControls();
-  const stats: ServerStats = { requests: {}, statements: 0, tokenReplays: 0 };
+  const stats: ServerStats = { requests: {}, statements: 0, tokenReplays: 0, sql: [] };
   const store = new StatementStore(
     executor,
-    { statementDelayMs: options.statementDelayMs ?? 0, maxActiveStatements: options.maxActiveStatements ?? 200 },
+    {
+      maxActiveStatements: options.maxActiveStatements ?? 200,
+      clientTokenTtlMs: options.clientTokenTtlMs ?? CLIENT_TOKEN_TTL_MS,
+      now: options.now ?? Date.now,
+    },
     faults,
     stats,
   );
@@ -102,7 +111,7 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
     }
     if (fault?.when === 'after') return injectRequestFault(res, fault.kind);
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
-    res.end(JSON.stringify(payload));
+    res.end(toJson(payload));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -125,6 +134,11 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
       await executor.close();
     },
   };
+}
+
+/** JSON with BIGINTs as exact JSON numbers, as the Data API writes `longValue` (see RAW_LONG). */
+function toJson(payload: unknown): string {
+  return JSON.stringify(payload).replace(new RegExp(`"${RAW_LONG}(-?\\d+)"`, 'g'), '$1');
 }
 
 function injectRequestFault(res: ServerResponse, kind: 'http-500' | 'drop-connection'): void {

@@ -9,6 +9,13 @@
  *   column-level `SORTKEY`, `SORTKEY AUTO`, `ENCODE <codec>`, `BACKUP {YES|NO}`;
  * - `VARBYTE(n)` / `VARBINARY(n)` → `BYTEA`;
  * - `SYSDATE` and `GETDATE()` → `LOCALTIMESTAMP` (server sessions run in UTC, as Redshift);
+ * - `PRIMARY KEY` and `UNIQUE` are removed: Redshift keeps them as information and never
+ *   enforces them, so a loader that relied on them would double count there. A table-level
+ *   `PRIMARY KEY (cols)` of a CREATE TABLE becomes a plain, non-unique index created with the
+ *   table, so PostgreSQL (a row store with no zone maps) still finds rows by those columns fast;
+ * - `sum(` → `rs_sum(`, aggregates (pg-executor.ts) typed as Redshift's SUM: BIGINT for
+ *   SMALLINT, INTEGER and BIGINT arguments (PostgreSQL gives NUMERIC for BIGINT), DOUBLE
+ *   PRECISION for floating point, NUMERIC for NUMERIC;
  * - `:name` Data API parameters → `$n` (casts `x::type` are left alone).
  * Not translated because both dialects read it the same: the HyperLogLog SQL of the warehouse
  * (the `f_rta_hll_estimate` SQL UDF with its `$$` body and `$1` arguments, `LOCK`,
@@ -47,13 +54,25 @@ const REWRITES: [RegExp, string][] = [
   [/\b(?:VARBYTE|VARBINARY|BINARY\s+VARYING)\b(?:\s*\(\s*\d+\s*\))?/gi, 'BYTEA'],
   [/\bGETDATE\s*\(\s*\)/gi, 'LOCALTIMESTAMP'],
   [/\bSYSDATE\b/gi, 'LOCALTIMESTAMP'],
+  [/,\s*(?:CONSTRAINT\s+\w+\s+)?(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)/gi, ''],
+  [/\b(?:PRIMARY\s+KEY|UNIQUE)\b/gi, ''],
+  [/\bsum\s*\(/gi, 'rs_sum('],
 ];
+
+const CREATE_TABLE = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][\w.]*)/i;
+const TABLE_KEY = /,\s*(?:CONSTRAINT\s+\w+\s+)?PRIMARY\s+KEY\s*\(([^)]*)\)/i;
 
 /** Rewrites the Redshift-only parts of `sql` (see the header) into PostgreSQL. */
 export function translateRedshiftSql(sql: string): string {
-  return segmentSql(sql)
+  const translated = segmentSql(sql)
     .map((s) => (s.code ? REWRITES.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), s.text) : s.text))
     .join('');
+  const table = CREATE_TABLE.exec(sql)?.[1];
+  const key = table ? TABLE_KEY.exec(sql)?.[1] : undefined;
+  if (!table || !key) return translated;
+  const columns = key.split(',').map((c) => c.trim());
+  const index = `${table.replace(/\W/g, '_')}_${columns.join('_')}_key`.slice(0, 63);
+  return `${translated.trimEnd()};\nCREATE INDEX IF NOT EXISTS ${index} ON ${table} (${columns.join(', ')})`;
 }
 
 export interface BoundSql {

@@ -1,17 +1,25 @@
 /**
- * Statement lifecycle of the Data API test server: SUBMITTED for `statementDelayMs`, then
- * STARTED while PostgreSQL runs it, then FINISHED, FAILED (with `Error`) or ABORTED (cancelled).
- * The work runs detached from the HTTP request that submitted it: a client that vanishes
- * (SIGKILL, dropped connection) changes nothing, exactly as with the real service.
+ * Statement lifecycle of the Data API test server: SUBMITTED (as long as a test's hold keeps
+ * it there, see faults.ts), then STARTED while PostgreSQL runs it, then FINISHED, FAILED (with
+ * `Error`) or ABORTED (cancelled). The work runs detached from the HTTP request that submitted
+ * it: a client that vanishes (SIGKILL, dropped connection) changes nothing, exactly as with the
+ * real service.
  *
  * A BatchExecuteStatement in TRANSACTION mode (the default) runs its statements between BEGIN
  * and COMMIT on one session: all or nothing. In AUTO_COMMIT mode each commits on its own.
+ * Sessions run SERIALIZABLE, as Redshift; PostgreSQL's serialization failure is reported with
+ * Redshift's text (`ERROR: 1023 DETAIL: Serializable isolation violation …`). SQL Redshift
+ * refuses fails the statement (redshift-rules.ts).
  * ClientToken: a token seen before with the same request returns the original statement
- * without running anything; with a different request it is a ValidationException.
+ * without running anything; with a different request it is a ValidationException. A token is
+ * remembered for `clientTokenTtlMs` (8 hours); after that the same token runs a new statement.
+ * Functions belong to the database user who created them (DbUser, or the secret): replacing one
+ * as another user fails as on Redshift ("must be owner of function"; a superuser is not modelled).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FaultControls, StatementFault } from './faults.js';
+import type { FaultControls, StatementFault, StatementHold } from './faults.js';
+import { checkRedshiftSql } from './redshift-rules.js';
 import type { PgExecutor, Session, SqlOutcome } from './pg-executor.js';
 import { bindParameters, translateRedshiftSql } from './sql-translate.js';
 
@@ -66,6 +74,7 @@ export interface StatementRecord {
   phase: 'waiting' | 'hanging' | 'running' | 'done';
   cancelled: boolean;
   fault: StatementFault | undefined;
+  hold: StatementHold | undefined;
   pid?: number;
 }
 
@@ -78,8 +87,11 @@ export interface SubmitInput extends Target {
 }
 
 export interface StoreOptions {
-  statementDelayMs: number;
   maxActiveStatements: number;
+  /** How long a ClientToken is remembered, milliseconds. */
+  clientTokenTtlMs: number;
+  /** The server's clock, milliseconds since the epoch (tests move it to expire tokens). */
+  now: () => number;
 }
 
 export interface ServerStats {
@@ -89,6 +101,8 @@ export interface ServerStats {
   statements: number;
   /** Requests answered from the ClientToken memory. */
   tokenReplays: number;
+  /** The SQL of every statement created (a batch's statements one by one), in order. */
+  sql: string[];
 }
 
 const ACTIVE: Status[] = ['SUBMITTED', 'PICKED', 'STARTED'];
@@ -96,8 +110,10 @@ const PARAMETER_NAME = /^[0-9a-zA-Z_]+$/;
 
 export class StatementStore {
   private readonly records = new Map<string, StatementRecord>();
-  private readonly tokens = new Map<string, { id: string; fingerprint: string }>();
+  private readonly tokens = new Map<string, { id: string; fingerprint: string; at: number }>();
   private readonly running = new Set<Promise<void>>();
+  /** Function name (lower case) → the user who created it. */
+  private readonly functionOwners = new Map<string, string>();
 
   constructor(
     private readonly executor: PgExecutor,
@@ -128,13 +144,13 @@ export class StatementStore {
       const { ClientToken: _token, ...rest } = input;
       const fingerprint = JSON.stringify({ batch, ...rest });
       const seen = this.tokens.get(input.ClientToken);
-      if (seen) {
+      if (seen && this.options.now() - seen.at < this.options.clientTokenTtlMs) {
         if (seen.fingerprint !== fingerprint) throw validation('ClientToken was already used with a different request');
         this.stats.tokenReplays++;
         return this.records.get(seen.id)!;
       }
       const record = this.create(input, sqls, batch);
-      this.tokens.set(input.ClientToken, { id: record.id, fingerprint });
+      this.tokens.set(input.ClientToken, { id: record.id, fingerprint, at: this.options.now() });
       return record;
     }
     return this.create(input, sqls, batch);
@@ -165,9 +181,11 @@ export class StatementStore {
       phase: 'waiting',
       cancelled: false,
       fault: this.faults.takeStatementFault(sqls),
+      hold: this.faults.takeHold(sqls),
     };
     this.records.set(record.id, record);
     this.stats.statements++;
+    this.stats.sql.push(...sqls);
     const work = this.run(record).finally(() => this.running.delete(work));
     this.running.add(work);
     return record;
@@ -188,23 +206,40 @@ export class StatementStore {
     const { record } = this.find(id);
     if (!ACTIVE.includes(record.status)) throw validation(`Could not cancel a query that is already in ${record.status} state.`);
     record.cancelled = true;
-    if (record.phase === 'running' && record.pid !== undefined) {
-      await this.executor.cancelBackend(record.pid);
-    } else if (record.phase !== 'running') {
-      this.finish(record, 'ABORTED');
-    }
+    if (record.phase === 'running') void this.interrupt(record);
+    else this.finish(record, 'ABORTED');
     return true;
   }
 
-  /** Waits for every statement still running (server shutdown). Hanging ones are aborted. */
+  /**
+   * Stops what PostgreSQL runs for a cancelled statement: asks again until the statement ended,
+   * since a cancel can arrive between two of its queries (run() also checks `cancelled`).
+   */
+  private async interrupt(record: StatementRecord): Promise<void> {
+    while (record.phase === 'running') {
+      if (record.pid !== undefined) await this.executor.cancelBackend(record.pid);
+      await sleep(20);
+    }
+  }
+
+  /** Waits for every statement still running (server shutdown). Held and hanging ones are aborted. */
   async drain(): Promise<void> {
-    for (const record of this.records.values()) if (record.phase === 'hanging') this.finish(record, 'ABORTED');
+    for (const record of this.records.values()) {
+      if (record.phase === 'hanging' || record.phase === 'waiting') {
+        record.cancelled = true;
+        record.hold?.release();
+        if (record.phase === 'hanging') this.finish(record, 'ABORTED');
+      }
+    }
     await Promise.allSettled([...this.running]);
   }
 
   private async run(record: StatementRecord): Promise<void> {
-    if (this.options.statementDelayMs > 0) await sleep(this.options.statementDelayMs);
-    if (record.cancelled) return;
+    await record.hold?.released;
+    if (record.cancelled) {
+      if (record.phase !== 'done') this.finish(record, 'ABORTED');
+      return;
+    }
     this.setStatus(record, 'STARTED');
     if (record.fault?.kind === 'hang') {
       record.phase = 'hanging';
@@ -220,13 +255,17 @@ export class StatementStore {
     }
     record.pid = session.pid;
     const transaction = record.transaction || record.fault?.kind === 'fail';
+    const created: string[] = [];
     let index = 0;
     let broken = false;
     try {
       if (transaction) await session.run('BEGIN', []);
       for (; index < record.parts.length; index++) {
         const part = record.parts[index]!;
+        if (record.cancelled) throw new Error('canceling statement due to user request');
         this.setPart(part, 'STARTED');
+        checkRedshiftSql(part.sql);
+        created.push(...this.checkFunctionOwner(part.sql, record));
         const bound = bindParameters(translateRedshiftSql(part.sql), record.parameters);
         if (bound.missing.length > 0) throw new Error(`no value for parameter :${bound.missing[0]}`);
         part.outcome = await session.run(bound.text, bound.values);
@@ -235,6 +274,7 @@ export class StatementStore {
       index = record.parts.length - 1;
       if (record.fault?.kind === 'fail') throw new Error(record.fault.message);
       if (transaction) await session.run('COMMIT', []);
+      for (const name of created) if (!this.functionOwners.has(name)) this.functionOwners.set(name, userOf(record));
       this.finish(record, 'FINISHED');
     } catch (error) {
       if (transaction) await session.run('ROLLBACK', []).catch(() => (broken = true));
@@ -244,8 +284,18 @@ export class StatementStore {
     }
   }
 
+  /** The function a CREATE [OR REPLACE] FUNCTION defines; throws when another user owns it. */
+  private checkFunctionOwner(sql: string, record: StatementRecord): string[] {
+    const match = /^\s*CREATE\s+(OR\s+REPLACE\s+)?FUNCTION\s+([\w.]+)/i.exec(sql);
+    if (!match) return [];
+    const name = match[2]!.toLowerCase();
+    const owner = this.functionOwners.get(name);
+    if (owner !== undefined && owner !== userOf(record)) throw new Error(`must be owner of function ${name}`);
+    return [name];
+  }
+
   private fail(record: StatementRecord, index: number, error: unknown): void {
-    const text = `ERROR: ${error instanceof Error ? error.message : String(error)}`;
+    const text = `ERROR: ${redshiftErrorText(error)}`;
     const status: Status = record.cancelled ? 'ABORTED' : 'FAILED';
     record.parts.forEach((part, i) => {
       if (i === index) this.setPart(part, status, text);
@@ -271,4 +321,18 @@ export class StatementStore {
     part.updatedAt = Date.now() / 1000;
     if (error) part.error = error;
   }
+}
+
+/** PostgreSQL's error text, with its serialization failure (40001) worded as Redshift's error 1023. */
+function redshiftErrorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if ((error as { code?: unknown } | undefined)?.code === '40001') {
+    return `1023 DETAIL: Serializable isolation violation on table in a concurrent transaction (PostgreSQL: ${message})`;
+  }
+  return message;
+}
+
+/** Who runs a statement: its DbUser, or its secret standing for one. */
+function userOf(record: StatementRecord): string {
+  return record.target.DbUser ?? record.target.SecretArn ?? 'iam';
 }

@@ -17,7 +17,9 @@ export type FaultAction =
   /** The statement takes `ms` longer; past `longQueryMs` the driver polls for the result. */
   | { kind: 'delay'; ms: number }
   /** The session token expires just before this query, which then fails with 390112. */
-  | { kind: 'expire-token' };
+  | { kind: 'expire-token' }
+  /** The statement does not start until `released` resolves: a test decides when it runs. */
+  | { kind: 'hold'; released: Promise<void> };
 
 export interface FaultRule {
   action: FaultAction;
@@ -46,6 +48,17 @@ export class FaultInjector {
   failNthQuery(n: number, options: { match?: RegExp; code?: string; sqlState?: string; message?: string } = {}): void {
     const { match, ...fail } = options;
     this.inject({ action: { kind: 'fail', ...fail }, match, skip: n - 1 });
+  }
+
+  /**
+   * The next matching query is held, unanswered, until `release()`: what a statement stuck
+   * behind a lock or a silent network looks like to the client.
+   */
+  hold(match?: RegExp): { release(): void } {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.inject({ action: { kind: 'hold', released }, match });
+    return { release };
   }
 
   /** Every session token issued so far is expired; the next request of each session gets 390112. */

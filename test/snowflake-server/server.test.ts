@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSnowflakeServer, type SnowflakeTestServer } from './server.js';
 import { connectDriver, loginError, type DriverClient } from './driver-client.js';
+import { until } from '../support/wait.js';
 
 describe('snowflake test server with snowflake-sdk', () => {
   let server: SnowflakeTestServer;
@@ -86,9 +87,94 @@ describe('snowflake test server with snowflake-sdk', () => {
     expect(result.updated).toBe(10_000);
     const check = await client.exec('SELECT count(*) AS n, sum(id) AS total, max(label) AS last FROM many');
     expect(check.rows).toEqual([{ N: 10_000, TOTAL: 49_995_000, LAST: "row '9999'" }]);
-    // Any other statement runs once per row, atomically.
-    const update = await client.exec('UPDATE many SET label = ? WHERE id = ?', [['a', 1], ['b', 2], ['c', 3]]);
-    expect(update.updated).toBe(3);
+  });
+
+  it('runs the documented INSERT … SELECT … FROM VALUES array bind, functions in the SELECT list', async () => {
+    await client.exec('CREATE TABLE bins (id NUMBER(38,0), bin BINARY)');
+    const result = await client.exec("INSERT INTO bins (id, bin) SELECT column1, TO_BINARY(column2, 'HEX') FROM VALUES (?, ?)", [
+      [1, '00ff'],
+      [2, 'abcd'],
+    ]);
+    expect(result.updated).toBe(2);
+    const rows = (await client.exec('SELECT id, bin FROM bins ORDER BY id')).rows as Array<{ ID: number; BIN: Uint8Array }>;
+    expect(rows.map((r) => [r.ID, Buffer.from(r.BIN).toString('hex')])).toEqual([[1, '00ff'], [2, 'abcd']]);
+  });
+
+  it('refuses array binds Snowflake does not document: a function around a placeholder in VALUES, or UPDATE', async () => {
+    const inValues = await client.fail("INSERT INTO bins (id, bin) VALUES (?, TO_BINARY(?, 'HEX'))", [[3, '00'], [4, '01']]);
+    expect([String(inValues.code), inValues.message]).toEqual(['002049', expect.stringMatching(/array binds are documented for INSERT/)]);
+    const update = await client.fail('UPDATE many SET label = ? WHERE id = ?', [['a', 1], ['b', 2], ['c', 3]]);
+    expect(String(update.code)).toBe('002049');
+    expect((await client.exec('SELECT count(*) AS n FROM bins')).rows).toEqual([{ N: 2 }]);
+  });
+
+  it('refuses a request over 1 MB of SQL text and bound values', async () => {
+    const literal = await client.fail(`SELECT '${'x'.repeat(1_000_001)}' AS big`);
+    expect([String(literal.code), literal.message]).toEqual(['000900', expect.stringMatching(/advises at most 1000000/)]);
+    const rows = Array.from({ length: 12_000 }, (_, i) => [i, 'y'.repeat(80), '2026-03-01 10:07:00']);
+    const bound = await client.fail('INSERT INTO many (id, label, seen_at) VALUES (?, ?, ?)', rows);
+    expect(String(bound.code)).toBe('000900');
+    expect((await client.exec('SELECT count(*) AS n FROM many WHERE id < 12000 AND label = ?', ['y'.repeat(80)])).rows).toEqual([{ N: 0 }]);
+  });
+
+  it('refuses the stage binding the driver attempts above CLIENT_STAGE_ARRAY_BINDING_THRESHOLD', async () => {
+    const refused = server.stats.refusedStageBindings;
+    // 22,000 rows x 3 = 66,000 bound values, above the 65,280 the server sends at login.
+    const rows = Array.from({ length: 22_000 }, (_, i) => [100_000 + i, 's', '2026-03-01 10:07:00']);
+    const inline = await client.exec('INSERT INTO many (id, label, seen_at) VALUES (?, ?, ?)', rows); // the driver falls back to inline binds
+    expect(inline.updated).toBe(22_000);
+    expect(server.stats.refusedStageBindings).toBeGreaterThan(refused);
+  });
+
+  it('does not enforce PRIMARY KEY or UNIQUE, as Snowflake does not', async () => {
+    await client.exec('CREATE TABLE keyed (id VARCHAR NOT NULL PRIMARY KEY, u NUMBER(38,0) UNIQUE)');
+    await client.exec("INSERT INTO keyed VALUES ('a', 1)");
+    await client.exec("INSERT INTO keyed VALUES ('a', 1)");
+    expect((await client.exec('SELECT count(*) AS n FROM keyed')).rows).toEqual([{ N: 2 }]);
+  });
+
+  it('refuses HLL_IMPORT of a VARIANT; an OBJECT cast is accepted', async () => {
+    const sketch = JSON.stringify({ version: 4, precision: 12, sparse: { indices: [1, 7], maxLzCounts: [2, 3] } });
+    const variant = await client.fail('SELECT HLL_ESTIMATE(HLL_IMPORT(PARSE_JSON(?))) AS n', [sketch]);
+    expect([String(variant.code), variant.message]).toEqual(['001044', expect.stringMatching(/Invalid argument types for function 'HLL_IMPORT'/)]);
+    expect((await client.exec('SELECT HLL_ESTIMATE(HLL_IMPORT(CAST(PARSE_JSON(?) AS OBJECT))) AS n', [sketch])).rows).toEqual([{ N: 2 }]);
+    expect((await client.exec('SELECT HLL_ESTIMATE(HLL_IMPORT(PARSE_JSON(?)::OBJECT)) AS n', [sketch])).rows).toEqual([{ N: 2 }]);
+  });
+
+  it("makes a MERGE wait for another session's MERGE on the same table, then see its committed row", async () => {
+    await client.exec('CREATE TABLE ledger (id VARCHAR NOT NULL PRIMARY KEY)');
+    const merge = "MERGE INTO ledger AS t USING (SELECT ? AS id) AS s ON t.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)";
+    const other = await connectDriver(server);
+    try {
+      await client.exec('BEGIN');
+      expect((await client.exec(merge, ['batch-1'])).updated).toBe(1);
+      await other.exec('BEGIN');
+      const waiting = other.exec(merge, ['batch-1']); // blocked on the table lock until the first session commits
+      await until(() => server.lockWaits() === 1);
+      await client.exec('COMMIT');
+      // Without the wait DuckDB would let it insert a duplicate (no key is enforced).
+      expect((await waiting).updated).toBe(0);
+      await other.exec('COMMIT');
+      expect((await client.exec('SELECT count(*) AS n FROM ledger')).rows).toEqual([{ N: 1 }]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('fails a MERGE that waited longer than the session LOCK_TIMEOUT with 000625', async () => {
+    const merge = "MERGE INTO ledger AS t USING (SELECT ? AS id) AS s ON t.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)";
+    const other = await connectDriver(server);
+    try {
+      await client.exec('BEGIN');
+      await client.exec(merge, ['batch-2']);
+      await other.exec('ALTER SESSION SET LOCK_TIMEOUT = 1');
+      const timedOut = await other.fail(merge, ['batch-2']);
+      expect([String(timedOut.code), timedOut.message]).toEqual(['000625', expect.stringMatching(/LOCK_TIMEOUT/)]);
+      await client.exec('COMMIT');
+      expect((await other.exec(merge, ['batch-2'])).updated).toBe(0);
+    } finally {
+      await other.close();
+    }
   });
 
   it('answers a query that outlasts longQueryMs with 333333 and the driver polls for it', async () => {

@@ -7,6 +7,13 @@
  * (`/queries/<id>/result`), query status (`/monitoring/queries/<id>`), abort (acknowledged, not
  * acted on) and telemetry. Results are always inline JSON rowsets.
  *
+ * Stricter than it needs to be for the driver, where Snowflake is: requests over
+ * `maxRequestBytes` of SQL and binds, stage binding, undocumented array-bind shapes and
+ * HLL_IMPORT of a non-OBJECT are refused (rules.ts); PRIMARY KEY and UNIQUE are not enforced
+ * (translate.ts); UPDATE, DELETE and MERGE wait for each other's table locks (locks.ts). Login
+ * sends CLIENT_STAGE_ARRAY_BINDING_THRESHOLD = 65,280 as Snowflake does, so a client that lets
+ * the driver stage large array binds fails here as it would there.
+ *
  * Abandoned sessions: a client killed mid-load never sends session delete, so its session keeps
  * an open DuckDB transaction. DuckDB's optimistic concurrency does not block others on it, but
  * it holds memory and, were it ever committed, would conflict. A session whose transaction has
@@ -23,6 +30,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { registerHllFunctions } from './hll-functions.js';
 import { authenticate, type LoginData, type TestUser } from './auth.js';
 import { FaultInjector } from './faults.js';
+import { TableLocks } from './locks.js';
+import { checkRequest, MAX_REQUEST_BYTES, requestBytes, STAGE_BINDING_REFUSED, type RuleViolation } from './rules.js';
 import { Session, SqlError, toSqlError } from './session.js';
 import type { WireBindings } from './binds.js';
 import { failure, readBody, success, RESULT_PARAMETERS, type Body } from './protocol.js';
@@ -49,6 +58,8 @@ export interface SnowflakeServerOptions {
   abandonedTransactionMs?: number;
   /** Answer a retried request (same requestId) with the stored answer. Default true. */
   dedupeRetries?: boolean;
+  /** Largest request (SQL text plus bound values) accepted, bytes. Default 1,000,000 (Snowflake's advice). */
+  maxRequestBytes?: number;
 }
 
 export const snowflakeServerDefaults = {
@@ -61,6 +72,7 @@ export const snowflakeServerDefaults = {
   longQueryMs: 2000,
   abandonedTransactionMs: 30_000,
   dedupeRetries: true,
+  maxRequestBytes: MAX_REQUEST_BYTES,
 };
 
 export interface SnowflakeTestServer {
@@ -72,9 +84,20 @@ export interface SnowflakeTestServer {
   /** SQL text of every query-request executed, in order (retries answered from storage excluded). */
   readonly queryLog: string[];
   /** Requests seen per route, for tests that check the driver took a path (polling, renewal…). */
-  readonly stats: { logins: number; renewals: number; resultPolls: number; sessionDeletes: number };
+  readonly stats: {
+    logins: number;
+    renewals: number;
+    resultPolls: number;
+    sessionDeletes: number;
+    /** Stage-binding attempts refused (rules.ts). */
+    refusedStageBindings: number;
+    /** The largest query-request seen, SQL text plus bound values, bytes. */
+    largestRequestBytes: number;
+  };
   /** Sessions currently open. */
   sessionCount(): number;
+  /** Statements waiting for a table lock (an UPDATE, DELETE or MERGE of another session holds it). */
+  lockWaits(): number;
   /** Closes abandoned sessions now instead of waiting for the timer; returns how many. */
   reapAbandonedSessions(olderThanMs?: number): Promise<number>;
   close(): Promise<void>;
@@ -92,8 +115,9 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
   const goneTokens = new Set<string>();
   const queries = new Map<string, { session: Session; result: Promise<Body> }>();
   const faults = new FaultInjector();
+  const locks = new TableLocks();
   const queryLog: string[] = [];
-  const stats = { logins: 0, renewals: 0, resultPolls: 0, sessionDeletes: 0 };
+  const stats = { logins: 0, renewals: 0, resultPolls: 0, sessionDeletes: 0, refusedStageBindings: 0, largestRequestBytes: 0 };
   let nextSessionId = 1;
 
   faults.expireAllTokens = () => {
@@ -159,7 +183,7 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
       role: url.searchParams.get('roleName') ?? 'PUBLIC',
     };
     const tokens = issueTokens();
-    const session = new Session(info, connection, tokens);
+    const session = new Session(info, connection, tokens, locks);
     sessions.set(session.token, session);
     return {
       body: success({
@@ -168,8 +192,8 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
         validityInSeconds: settings.sessionTokenValiditySeconds,
         masterValidityInSeconds: settings.masterTokenValiditySeconds,
         sessionId: info.id,
-        // Large so array binds stay inline; 0 would make the driver stage them (§2.4).
-        parameters: [{ name: 'CLIENT_STAGE_ARRAY_BINDING_THRESHOLD', value: 10_000_000 }],
+        // Snowflake's value: above it the driver stages array binds, which rules.ts refuses.
+        parameters: [{ name: 'CLIENT_STAGE_ARRAY_BINDING_THRESHOLD', value: 65_280 }],
         sessionInfo: {
           databaseName: info.database,
           schemaName: info.schema,
@@ -204,10 +228,11 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
   }
 
   /** Runs a statement; the answer promise settles when it finishes, whoever waits for it. */
-  function startQuery(session: Session, sql: string, bindings: WireBindings | undefined, delayMs: number): string {
+  function startQuery(session: Session, sql: string, bindings: WireBindings | undefined, delayMs: number, held: Promise<void>[]): string {
     const queryId = randomUUID();
     queryLog.push(sql);
     const result = (async (): Promise<Body> => {
+      await Promise.all(held);
       if (delayMs > 0) await sleep(delayMs);
       try {
         const r = await session.execute(sql, bindings);
@@ -260,10 +285,20 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
     const stored = settings.dedupeRetries ? session.responses.get(requestId) : undefined;
     if (stored) return { body: (await stored) as Body };
     const sql = String(body.sqlText ?? '');
+    stats.largestRequestBytes = Math.max(stats.largestRequestBytes, requestBytes(sql, body.bindings));
+    try {
+      checkRequest(sql, body.bindings, body.bindStage, settings.maxRequestBytes);
+    } catch (error) {
+      const e = error as RuleViolation;
+      if (e.code === STAGE_BINDING_REFUSED) stats.refusedStageBindings++;
+      return { body: failure(e.code, e.message, e.sqlState) };
+    }
     const actions = faults.take(sql);
     let delayMs = 0;
     let dropAfter = false;
+    const held: Promise<void>[] = [];
     for (const action of actions) {
+      if (action.kind === 'hold') held.push(action.released);
       if (action.kind === 'drop' && action.when === 'before') return 'drop';
       if (action.kind === 'drop') dropAfter = true;
       if (action.kind === 'delay') delayMs += action.ms;
@@ -275,7 +310,7 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
         return { body: failure('390112', 'Session token expired.') };
       }
     }
-    const queryId = startQuery(session, sql, body.bindings as WireBindings | undefined, delayMs);
+    const queryId = startQuery(session, sql, body.bindings as WireBindings | undefined, delayMs, held);
     const answer = answerWhenReady(queryId);
     session.responses.set(requestId, answer);
     if (session.responses.size > KEPT_ANSWERS) session.responses.delete(session.responses.keys().next().value!);
@@ -364,6 +399,7 @@ export async function startSnowflakeServer(options: SnowflakeServerOptions = {})
     queryLog,
     stats,
     sessionCount: () => sessions.size,
+    lockWaits: () => locks.waiting(),
     reapAbandonedSessions: (olderThanMs = 0) => reap(olderThanMs),
     async close() {
       clearInterval(reaper);

@@ -7,6 +7,14 @@
  * - COMMIT or ROLLBACK without an open transaction succeeds and does nothing.
  * - BEGIN inside an open transaction is ignored.
  * - An array bind is one statement: all its rows or none.
+ * - UPDATE, DELETE and MERGE lock their table until the transaction ends (locks.ts), waiting
+ *   up to the session's LOCK_TIMEOUT (`ALTER SESSION SET LOCK_TIMEOUT = n`, default 43,200 s).
+ * - A statement sees what was committed before it started (READ COMMITTED), at least for the
+ *   first statement of a transaction: the DuckDB transaction (snapshot isolation) starts with
+ *   that statement, after its lock wait, not at BEGIN. So a MERGE that waited for another
+ *   session's MERGE sees that session's committed rows, as in Snowflake.
+ * - What Snowflake refuses is refused (rules.ts): array binds outside the documented INSERT
+ *   shapes, HLL_IMPORT of anything but an OBJECT.
  */
 import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import {
@@ -19,7 +27,9 @@ import {
   type WireBindings,
 } from './binds.js';
 import { dmlResult, encodeResult, statusResult, type EncodedResult } from './encode.js';
-import { classifyStatement, parseSingleTupleInsert, translateSql, type StatementKind } from './translate.js';
+import { lockedTable, LockTimeout, type TableLocks } from './locks.js';
+import { checkArrayBind, checkHllImport, RuleViolation } from './rules.js';
+import { classifyStatement, parseArrayBindInsert, translateSql, type StatementKind } from './translate.js';
 
 /** Snowflake statement type ids the driver inspects (reference §2.4). */
 const STATEMENT_TYPE: Record<StatementKind, number> = {
@@ -64,6 +74,8 @@ export class SqlError extends Error {
  */
 export function toSqlError(error: unknown): SqlError {
   if (error instanceof SqlError) return error;
+  if (error instanceof RuleViolation) return new SqlError(error.code, error.sqlState, error.message);
+  if (error instanceof LockTimeout) return new SqlError('000625', '57014', error.message);
   const message = error instanceof Error ? error.message : String(error);
   const first = message.split('\n')[0] ?? message;
   if (error instanceof BindError) return new SqlError('002049', '22000', `SQL compilation error: ${first}`);
@@ -92,7 +104,12 @@ export class Session {
   masterExpiresAt: number;
   /** Last time a request of this session arrived or finished, ms since the epoch. */
   lastActivity = Date.now();
+  /** Snowflake's view: BEGIN ran and no COMMIT/ROLLBACK yet. */
   inTransaction = false;
+  /** DuckDB's: its transaction starts with the first statement after BEGIN. */
+  private duckTransaction = false;
+  /** LOCK_TIMEOUT of this session, milliseconds (Snowflake's default is 12 hours). */
+  private lockTimeoutMs = 43_200_000;
   /** Statements queued or running; a session with work in flight is never reaped. */
   pending = 0;
   /** Responses by requestId, so a retried request is answered without running twice. */
@@ -104,6 +121,7 @@ export class Session {
     readonly info: SessionInfo,
     private readonly connection: DuckDBConnection,
     tokens: { token: string; masterToken: string; tokenExpiresAt: number; masterExpiresAt: number },
+    private readonly locks: TableLocks,
   ) {
     this.token = tokens.token;
     this.masterToken = tokens.masterToken;
@@ -126,9 +144,10 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.locks.releaseAll(this); // stops a lock wait of this session too
     await this.tail;
-    if (this.inTransaction) await this.connection.run('ROLLBACK').catch(() => undefined);
-    this.inTransaction = false;
+    if (this.duckTransaction) await this.connection.run('ROLLBACK').catch(() => undefined);
+    this.endTransaction();
     this.connection.closeSync();
   }
 
@@ -138,7 +157,9 @@ export class Session {
 
   private async run(sql: string, wireBindings: WireBindings | undefined): Promise<StatementResult> {
     if (this.closed) throw new SqlError('390111', '08003', 'Session no longer exists.');
-    // Session parameters (LOCK_TIMEOUT, QUERY_TAG…) have no DuckDB counterpart: accepted, ignored.
+    const lockTimeout = /^\s*ALTER\s+SESSION\s+SET\b[\s\S]*\bLOCK_TIMEOUT\s*=\s*(\d+)/i.exec(sql);
+    if (lockTimeout) this.lockTimeoutMs = Number(lockTimeout[1]) * 1_000;
+    // Other session parameters (STATEMENT_TIMEOUT_IN_SECONDS, QUERY_TAG…) have no DuckDB counterpart: accepted, ignored.
     if (/^\s*ALTER\s+SESSION\b/i.test(sql)) {
       return { statementTypeId: 0x4000, ...statusResult('Statement executed successfully.') };
     }
@@ -147,32 +168,52 @@ export class Session {
     try {
       switch (kind) {
         case 'begin':
-          if (!this.inTransaction) await this.connection.run('BEGIN TRANSACTION');
           this.inTransaction = true;
           return { statementTypeId, ...statusResult('Statement executed successfully.') };
         case 'commit':
         case 'rollback':
-          if (this.inTransaction) {
-            this.inTransaction = false; // a failed COMMIT in DuckDB ends the transaction too
-            await this.connection.run(kind === 'commit' ? 'COMMIT' : 'ROLLBACK');
+          if (this.duckTransaction) {
+            this.duckTransaction = false; // a failed COMMIT in DuckDB ends the transaction too
+            try {
+              await this.connection.run(kind === 'commit' ? 'COMMIT' : 'ROLLBACK');
+            } finally {
+              this.endTransaction();
+            }
           }
+          this.endTransaction();
           return { statementTypeId, ...statusResult('Statement executed successfully.') };
         case 'ddl':
-          if (this.inTransaction) {
-            this.inTransaction = false;
+          if (this.duckTransaction) {
+            this.duckTransaction = false;
             await this.connection.run('COMMIT');
           }
+          this.endTransaction();
           break;
       }
+      checkHllImport(sql);
       const bindings = orderedBindings(wireBindings);
-      const translated = translateSql(sql);
-      const result = isArrayBind(bindings)
-        ? await this.runArrayBind(translated, kind, bindings)
-        : await this.runOnce(translated, kind, bindings);
-      return { statementTypeId, ...result };
+      const arrayBind = isArrayBind(bindings);
+      if (arrayBind) checkArrayBind(sql);
+      const table = lockedTable(sql);
+      if (table) await this.locks.acquire(table, this, this.lockTimeoutMs);
+      try {
+        if (this.inTransaction && !this.duckTransaction) {
+          await this.connection.run('BEGIN TRANSACTION');
+          this.duckTransaction = true;
+        }
+        const result = arrayBind ? await this.runArrayBind(sql, kind, bindings) : await this.runOnce(translateSql(sql), kind, bindings);
+        return { statementTypeId, ...result };
+      } finally {
+        if (table && !this.inTransaction) this.locks.releaseAll(this);
+      }
     } catch (error) {
       throw toSqlError(error);
     }
+  }
+
+  private endTransaction(): void {
+    this.inTransaction = false;
+    this.locks.releaseAll(this);
   }
 
   private async runOnce(sql: string, kind: StatementKind, bindings: ReturnType<typeof orderedBindings>): Promise<EncodedResult> {
@@ -192,34 +233,25 @@ export class Session {
   }
 
   /**
-   * An array bind: a single-tuple INSERT runs as one `INSERT … SELECT … unnest(lists)` (10,000
-   * rows in milliseconds); any other statement runs once per row inside one transaction.
+   * An array bind, in a documented INSERT shape (checked by the caller): runs as one
+   * `INSERT … SELECT … FROM (SELECT unnest($1) AS column1, …)` (10,000 rows in milliseconds).
    */
   private async runArrayBind(sql: string, kind: StatementKind, bindings: ReturnType<typeof orderedBindings>): Promise<EncodedResult> {
-    const rows = arrayBindRowCount(bindings);
-    const insert = kind === 'insert' ? parseSingleTupleInsert(sql) : undefined;
+    arrayBindRowCount(bindings);
+    const insert = parseArrayBindInsert(sql)!;
+    if (insert.bindCount !== bindings.length) throw new BindError(`the statement has ${insert.bindCount} bind variables, ${bindings.length} were bound`);
     const own = !this.inTransaction;
     if (own) await this.connection.run('BEGIN TRANSACTION');
     let prepared: DuckDBPreparedStatement | undefined;
     try {
-      let changed = 0;
-      if (insert && insert.bindCount === bindings.length) {
-        const columns = bindings.map((_b, i) => `unnest($${i + 1}) AS __b${i + 1}`).join(', ');
-        prepared = await this.connection.prepare(
-          `INSERT INTO ${insert.target} SELECT ${insert.projection} FROM (SELECT ${columns})`,
-        );
-        bindColumns(prepared, bindings);
-        changed = (await prepared.run()).rowsChanged;
-      } else {
-        prepared = await this.connection.prepare(sql);
-        for (let row = 0; row < rows; row++) {
-          bindRow(prepared, bindings, row);
-          changed += (await prepared.run()).rowsChanged;
-        }
-      }
+      const columns = bindings.map((_b, i) => `unnest($${i + 1}) AS column${i + 1}`).join(', ');
+      prepared = await this.connection.prepare(
+        translateSql(`INSERT INTO ${insert.target} SELECT ${insert.projection} FROM (SELECT ${columns})`),
+      );
+      bindColumns(prepared, bindings);
+      const changed = (await prepared.run()).rowsChanged;
       if (own) await this.connection.run('COMMIT');
-      const column = DML_COLUMN[kind] ?? 'number of rows inserted';
-      return dmlResult([[column, changed]]);
+      return dmlResult([[DML_COLUMN[kind] ?? 'number of rows inserted', changed]]);
     } catch (error) {
       if (own) await this.connection.run('ROLLBACK').catch(() => undefined);
       throw error;

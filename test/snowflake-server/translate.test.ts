@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStatement, parseSingleTupleInsert, translateSql } from './translate.js';
+import { classifyStatement, parseArrayBindInsert, translateSql } from './translate.js';
 
 describe('Snowflake → DuckDB translation', () => {
   it('rewrites the types the migration and the loader use', () => {
@@ -9,7 +9,17 @@ describe('Snowflake → DuckDB translation', () => {
     expect(translateSql("INSERT INTO s VALUES (?, TO_BINARY(?, 'HEX'), CAST(? AS TIMESTAMP_NTZ), SYSDATE())")).toBe(
       "INSERT INTO s VALUES (?, unhex(?), CAST(? AS TIMESTAMP), CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP))",
     );
+    expect(translateSql("INSERT INTO s (a, b) SELECT column1, TO_BINARY(column2, 'HEX') FROM VALUES (?, ?)")).toBe(
+      'INSERT INTO s (a, b) SELECT column1, unhex(column2) FROM (VALUES (?, ?)) AS __values(column1, column2)',
+    );
+    expect(translateSql('SELECT CAST(v AS OBJECT), v::OBJECT, OBJECT_CONSTRUCT() FROM t')).toBe('SELECT CAST(v AS JSON), v::JSON, OBJECT_CONSTRUCT() FROM t');
     expect(translateSql('SELECT PARSE_JSON(:1), :2, x::date FROM t')).toBe('SELECT json($1), $2, x::date FROM t');
+  });
+
+  it('drops PRIMARY KEY and UNIQUE, which Snowflake records but does not enforce', () => {
+    expect(translateSql('CREATE TABLE t (id VARCHAR NOT NULL PRIMARY KEY, u INT UNIQUE, v INT, PRIMARY KEY (id), CONSTRAINT k UNIQUE (v))')).toBe(
+      'CREATE TABLE t (id VARCHAR NOT NULL , u INT , v INT)',
+    );
   });
 
   it('leaves literals, quoted identifiers and comments alone', () => {
@@ -23,15 +33,22 @@ describe('Snowflake → DuckDB translation', () => {
     );
   });
 
-  it('recognises single-tuple INSERTs for array binds and nothing else', () => {
-    expect(parseSingleTupleInsert("INSERT INTO s (a, b, c) VALUES (?, unhex(?), 'x?')")).toEqual({
+  it('recognises the two documented array-bind INSERT shapes and nothing else', () => {
+    expect(parseArrayBindInsert("INSERT INTO s (a, b, c) VALUES (?, ?, 'x?')")).toEqual({
       target: 's (a, b, c)',
-      projection: "__b1, unhex(__b2), 'x?'",
+      projection: "column1, column2, 'x?'",
       bindCount: 2,
     });
-    expect(parseSingleTupleInsert('INSERT INTO s VALUES ($2, $1, $2)')?.projection).toBe('__b2, __b1, __b2');
-    expect(parseSingleTupleInsert('INSERT INTO s VALUES (?), (?)')).toBeUndefined();
-    expect(parseSingleTupleInsert('INSERT INTO s SELECT ?')).toBeUndefined();
-    expect(parseSingleTupleInsert('UPDATE s SET a = ?')).toBeUndefined();
+    expect(parseArrayBindInsert('INSERT INTO s VALUES (:2, :1, :2)')?.projection).toBe('column2, column1, column2');
+    expect(parseArrayBindInsert("INSERT INTO s (a, b) SELECT column1, TO_BINARY(column2, 'HEX') FROM VALUES (?, ?)")).toEqual({
+      target: 's (a, b)',
+      projection: "column1, TO_BINARY(column2, 'HEX')",
+      bindCount: 2,
+    });
+    expect(parseArrayBindInsert("INSERT INTO s VALUES (?, TO_BINARY(?, 'HEX'))")).toBeUndefined(); // a function inside VALUES
+    expect(parseArrayBindInsert('INSERT INTO s SELECT column1 FROM VALUES (UPPER(?))')).toBeUndefined();
+    expect(parseArrayBindInsert('INSERT INTO s VALUES (?), (?)')).toBeUndefined();
+    expect(parseArrayBindInsert('INSERT INTO s SELECT ?')).toBeUndefined();
+    expect(parseArrayBindInsert('UPDATE s SET a = ?')).toBeUndefined();
   });
 });

@@ -11,8 +11,10 @@
  * | `TIMESTAMP_NTZ[(p)]`           | `TIMESTAMP` (microseconds; NTZ is wall-clock UTC)  |
  * | `BINARY[(n)]`, `VARBINARY`     | `BLOB`                                             |
  * | `NUMBER[(p[,s])]`              | `DECIMAL(p,s)`, default `DECIMAL(38,0)`            |
- * | `VARIANT`                      | `JSON`                                             |
- * | `TO_BINARY(<bind>, 'HEX')`     | `unhex(<bind>)` (bind placeholders only)           |
+ * | `VARIANT`, `OBJECT`            | `JSON`                                             |
+ * | `TO_BINARY(<x>, 'HEX')`        | `unhex(<x>)` (a bind placeholder or a column name) |
+ * | `FROM VALUES (…)`              | `FROM (VALUES (…)) AS __values(column1, …)`        |
+ * | `PRIMARY KEY`, `UNIQUE`        | removed: Snowflake records them, never enforces    |
  * | `PARSE_JSON(`                  | `json(`                                            |
  * | `SYSDATE()`                    | the current UTC time as a `TIMESTAMP`              |
  * | `:1`, `:2` … placeholders      | `$1`, `$2` …                                       |
@@ -36,14 +38,18 @@ const CODE_RULES: Array<[RegExp, string | ((...groups: string[]) => string)]> = 
     /\bNUMBER\b(?:\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?/gi,
     (_m, p: string | undefined, s: string | undefined) => `DECIMAL(${p ?? '38'},${s ?? '0'})`,
   ],
-  [/\bVARIANT\b/gi, 'JSON'],
+  [/\b(?:VARIANT|OBJECT)\b/gi, 'JSON'],
+  // Constraints Snowflake does not enforce must not be enforced here either (a duplicate ledger
+  // row has to show up as one, not as an error).
+  [/,\s*(?:CONSTRAINT\s+\w+\s+)?(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)/gi, ''],
+  [/\b(?:PRIMARY\s+KEY|UNIQUE)\b/gi, ''],
   [/\bPARSE_JSON\s*\(/gi, 'json('],
   [/\bSYSDATE\s*\(\s*\)/gi, "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"],
   [/(?<![:\w]):(\d+)\b/g, (_m, n: string) => `$${n}`],
 ];
 
 // Spans a code segment and the 'HEX' literal that follows it, so it runs on the joined text.
-const TO_BINARY_HEX = /\bTO_BINARY\s*\(\s*(\?|\$\d+)\s*,\s*'HEX'\s*\)/gi;
+const TO_BINARY_HEX = /\bTO_BINARY\s*\(\s*(\?|\$\d+|[A-Za-z_][A-Za-z0-9_]*)\s*,\s*'HEX'\s*\)/gi;
 
 export function translateSql(sql: string): string {
   const parts = sql.split(SEGMENTS);
@@ -57,7 +63,64 @@ export function translateSql(sql: string): string {
       return code;
     })
     .join('');
-  return translated.replace(TO_BINARY_HEX, (_m, bind: string) => `unhex(${bind})`);
+  return fromValues(translated.replace(TO_BINARY_HEX, (_m, bind: string) => `unhex(${bind})`));
+}
+
+/** Snowflake's `FROM VALUES (a, b)` names its columns column1, column2; DuckDB needs an alias list. */
+function fromValues(sql: string): string {
+  const match = /\bFROM\s+VALUES\s*\(/i.exec(sql);
+  if (!match) return sql;
+  const open = match.index + match[0].length - 1;
+  const close = closingParen(sql, open);
+  if (close < 0) return sql;
+  const width = splitTopLevel(sql.slice(open + 1, close)).length;
+  const columns = Array.from({ length: width }, (_, i) => `column${i + 1}`).join(', ');
+  return `${sql.slice(0, match.index)}FROM (VALUES ${sql.slice(open, close + 1)}) AS __values(${columns})${sql.slice(close + 1)}`;
+}
+
+/** The index of the `)` that closes the `(` at `open`, skipping literals; -1 if none. */
+export function closingParen(sql: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      i = endOfQuoted(sql, i);
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** `text` split on commas outside parentheses and literals, each part trimmed. */
+export function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'" || c === '"') i = endOfQuoted(text, i);
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start).trim());
+  return parts.filter((part) => part !== '');
+}
+
+function endOfQuoted(text: string, start: number): number {
+  const quote = text[start];
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === quote) {
+      if (text[i + 1] === quote) i++;
+      else return i;
+    }
+  }
+  return text.length;
 }
 
 /** What the session needs to know about a statement before running it. */
@@ -109,40 +172,56 @@ export function classifyStatement(sql: string): StatementKind {
   }
 }
 
-/** An `INSERT INTO <target> VALUES (<one tuple>)`, the shape array binds can run as one statement. */
-export interface SingleTupleInsert {
-  /** Everything between `INSERT INTO` and `VALUES`: the table and its column list. */
+/**
+ * An array-bind INSERT in one of the two shapes Snowflake documents, ready to run as one DuckDB
+ * `INSERT INTO <target> SELECT <projection> FROM (SELECT unnest($1) AS column1, …)`:
+ * - `INSERT INTO t [(cols)] VALUES (?, ?, …)`: each element a placeholder or a constant;
+ * - `INSERT INTO t [(cols)] SELECT <expressions of column1…> FROM VALUES (?, ?, …)`: every
+ *   element a placeholder, the expressions (functions included) in the SELECT list.
+ * Anything else (a function around a placeholder inside VALUES, several tuples, UPDATE …) is
+ * undefined: Snowflake documents array binds for neither.
+ */
+export interface ArrayBindInsert {
+  /** Everything between `INSERT INTO` and `VALUES`/`SELECT`: the table and its column list. */
   target: string;
-  /** The tuple's expressions, with each placeholder replaced by `__b<k>` (k is 1-based). */
+  /** The select list over column1…columnN, in Snowflake SQL. */
   projection: string;
-  /** Number of distinct binds the tuple refers to. */
+  /** Placeholders in the VALUES tuple (= bind columns). */
   bindCount: number;
 }
 
-/**
- * Recognises a single-tuple INSERT so that an array bind of N rows can run as one
- * `INSERT … SELECT … FROM (SELECT unnest($1) AS __b1, …)` instead of N statements.
- * Returns undefined for every other shape (the caller then runs the statement once per row).
- */
-export function parseSingleTupleInsert(sql: string): SingleTupleInsert | undefined {
-  const match = /^\s*INSERT\s+INTO\s+([\s\S]+?)\s+VALUES\s*\(([\s\S]*)\)\s*;?\s*$/i.exec(sql);
-  if (!match) return undefined;
-  const [, target, tuple] = match as unknown as [string, string, string];
-  const parts = tuple.split(SEGMENTS);
+const PLACEHOLDER = /^(?:\?|[:$](\d+))$/;
+const CONSTANT = /^(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?|NULL|TRUE|FALSE)$/i;
+
+export function parseArrayBindInsert(sql: string): ArrayBindInsert | undefined {
+  const text = sql.trim().replace(/;$/, '');
+  const select = /^INSERT\s+INTO\s+([\s\S]+?)\s+SELECT\s+([\s\S]+?)\s+FROM\s+VALUES\s*\(/i.exec(text);
+  if (select) {
+    const open = select[0].length - 1;
+    if (closingParen(text, open) !== text.length - 1) return undefined;
+    const elements = splitTopLevel(text.slice(open + 1, -1));
+    if (elements.length === 0 || !elements.every((e) => PLACEHOLDER.test(e))) return undefined;
+    return { target: select[1]!, projection: select[2]!, bindCount: elements.length };
+  }
+  const values = /^INSERT\s+INTO\s+([\s\S]+?)\s+VALUES\s*\(/i.exec(text);
+  if (!values) return undefined;
+  const open = values[0].length - 1;
+  if (closingParen(text, open) !== text.length - 1) return undefined; // a second tuple, or more
+  const elements = splitTopLevel(text.slice(open + 1, -1));
   let positional = 0;
   let highest = 0;
-  let nested = 0;
-  const projection = parts
-    .map((part, i) => {
-      if (i % 2 === 1) return part;
-      nested += (part.match(/\)\s*,\s*\(/g) ?? []).length; // a second tuple: not our shape
-      return part.replace(/\?|\$(\d+)/g, (_m, n: string | undefined) => {
-        const k = n === undefined ? ++positional : Number(n);
-        highest = Math.max(highest, k);
-        return `__b${k}`;
-      });
-    })
-    .join('');
-  if (nested > 0 || highest === 0) return undefined;
-  return { target, projection, bindCount: highest };
+  const projection: string[] = [];
+  for (const element of elements) {
+    const placeholder = PLACEHOLDER.exec(element);
+    if (placeholder) {
+      const k = placeholder[1] === undefined ? ++positional : Number(placeholder[1]);
+      highest = Math.max(highest, k);
+      projection.push(`column${k}`);
+    } else if (CONSTANT.test(element)) {
+      projection.push(element);
+    } else {
+      return undefined;
+    }
+  }
+  return highest === 0 ? undefined : { target: values[1]!, projection: projection.join(', '), bindCount: highest };
 }

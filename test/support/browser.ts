@@ -3,15 +3,25 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { WAIT_CEILING_MS } from './wait.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** A regular desktop Chrome's user agent: the test plays a person. */
+export const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+/** The test user agent the README documents for checking an installation with a headless browser. */
+export const README_TEST_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64)';
 
 /**
  * Headless Debian Chromium with a fresh profile. `doNotTrack` turns on Chromium's own "Send a
  * Do Not Track request" preference, so `navigator.doNotTrack` is '1' as in a real browser.
+ * `userAgent` defaults to DESKTOP_CHROME; `null` keeps Chromium's own (`HeadlessChrome/…`),
+ * which the tracker (isbot) rightly ignores as a bot.
  */
-export async function launchChromium(options: { doNotTrack?: boolean } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  options: { doNotTrack?: boolean; userAgent?: string | null } = {},
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'rta-chromium-'));
   if (options.doNotTrack) {
     mkdirSync(join(profile, 'Default'));
@@ -30,10 +40,10 @@ export async function launchChromium(options: { doNotTrack?: boolean } = {}): Pr
       '--disable-sync',
     ],
     viewport: { width: 1280, height: 900 },
-    // Headless Chromium announces itself as HeadlessChrome, which the tracker (isbot) ignores
-    // as a bot, rightly: the test plays a person with a regular desktop Chrome.
-    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
+    userAgent: options.userAgent === null ? undefined : (options.userAgent ?? DESKTOP_CHROME),
   });
+  // Playwright's 30 s defaults for clicks and page loads are budgets a loaded machine can miss.
+  context.setDefaultTimeout(WAIT_CEILING_MS);
   return {
     context,
     async close() {
@@ -46,7 +56,8 @@ export async function launchChromium(options: { doNotTrack?: boolean } = {}): Pr
 /**
  * A tiny test site on 127.0.0.1: every path answers the same single-page app whose script tag
  * points at the tracker. `?dnt` adds data-respect-dnt; `?no-opt-in` leaves out
- * data-allow-localhost (so the script must send nothing from 127.0.0.1).
+ * data-allow-localhost (so the script must send nothing from 127.0.0.1); `?allow-bots` adds
+ * data-allow-bots.
  */
 export async function startTestSite(trackerBase: string, site: string): Promise<{ base: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
@@ -54,6 +65,7 @@ export async function startTestSite(trackerBase: string, site: string): Promise<
     const attributes = [`data-site="${site}"`];
     if (!query.has('no-opt-in')) attributes.push('data-allow-localhost');
     if (query.has('dnt')) attributes.push('data-respect-dnt');
+    if (query.has('allow-bots')) attributes.push('data-allow-bots');
     const html = `<!doctype html><html><head><title>Test site</title>
 <script defer src="${trackerBase}/t.js" ${attributes.join(' ')}></script></head>
 <body><h1 id="title">Home</h1>
@@ -71,12 +83,13 @@ export async function startTestSite(trackerBase: string, site: string): Promise<
   };
 }
 
-/** Polls `read` until `done` holds or the time runs out (bounded retries, no fixed sleeps). */
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Logs into the dashboard with the form, as a person does, and waits until it has drawn its numbers. */
+export async function logIntoDashboard(page: Page, trackerBase: string, token: string): Promise<void> {
+  const login = await page.goto(`${trackerBase}/dashboard`);
+  if (login?.status() !== 401) throw new Error(`the dashboard answered ${login?.status()} before the login`);
+  await page.fill('#token', token);
+  await Promise.all([page.waitForURL(`${trackerBase}/dashboard`), page.click('button[type=submit]')]);
+  // The login form is served at /dashboard too, so wait for the dashboard script itself.
+  await page.waitForFunction(() => (globalThis as unknown as { dashboardReady?: Promise<unknown> }).dashboardReady !== undefined);
+  await page.evaluate(() => (globalThis as unknown as { dashboardReady: Promise<unknown> }).dashboardReady);
 }

@@ -1,7 +1,6 @@
 import { pino } from 'pino';
-import type { Redis } from 'ioredis';
 import { createTracker, type Tracker } from '@rta/tracker';
-import { AnalyticsStore } from '@rta/redis-store';
+import { AnalyticsStore, type RedisClient } from '@rta/redis-store';
 import { flushClosedMinutes, type FlushOptions, type FlushSummary } from '@rta/flusher';
 import type { Warehouse } from '@rta/warehouse';
 import { testRedis } from './redis.js';
@@ -12,7 +11,7 @@ export const silentLogger = pino({ level: 'silent' });
 export interface TestTracker {
   tracker: Tracker;
   base: string;
-  redis: Redis;
+  redis: RedisClient;
   setNow(ms: number): void;
   close(): Promise<void>;
 }
@@ -25,9 +24,12 @@ export async function startTestTracker(options: {
   maxValuesPerDimension?: number;
   dashboardToken?: string;
   warehouse?: Warehouse;
+  /** The tracker's Redis client (closed with the tracker); default one to the shared test Redis. */
+  redis?: RedisClient;
+  waitReplicas?: number;
 }): Promise<TestTracker> {
   let now = options.now === 'real' ? 0 : options.now;
-  const redis = testRedis({ autoPipelining: true });
+  const redis = options.redis ?? testRedis({ autoPipelining: true });
   const tracker = createTracker({
     redis,
     sites: options.sites,
@@ -37,6 +39,7 @@ export async function startTestTracker(options: {
     clock: options.now === 'real' ? Date.now : () => now,
     dashboardToken: options.dashboardToken,
     warehouse: options.warehouse,
+    waitReplicas: options.waitReplicas,
     logger: silentLogger,
   });
   const port = await tracker.listen(0, '127.0.0.1');

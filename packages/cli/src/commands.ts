@@ -1,11 +1,19 @@
 import { dirname } from 'node:path';
 import { connectRedis, createLogger, createRedis, type AppConfig } from '@rta/config';
-import { AnalyticsStore } from '@rta/redis-store';
-import { createWarehouseFromConfig, flushClosedMinutes, startFlusherService } from '@rta/flusher';
-import { startTrackerService } from '@rta/tracker';
-import { VISITOR_PERIODS, listQueries, runNamedQuery, type VisitorPeriod } from '@rta/warehouse';
+import { AnalyticsStore, type BucketRef } from '@rta/redis-store';
+import type { MinuteBatch, VisitorPeriod, Warehouse } from '@rta/warehouse';
 import { ensureRedis } from './ensure-redis.js';
-import { formatTable } from './table.js';
+import { logProcessErrors } from './process-errors.js';
+import { FlushProgress } from './flush-progress.js';
+import { OUTPUT_FORMATS, formatRows, formatTime, type OutputFormat } from './output.js';
+
+// The tracker, the flusher (BullMQ) and the warehouse drivers take most of a second to load:
+// each command imports only what it uses, so `status` answers at once.
+const flusher = () => import('@rta/flusher');
+const warehouses = () => import('@rta/warehouse');
+
+/** Every command `runCommand` knows, in the order of USAGE. */
+export const COMMANDS = ['start', 'tracker', 'flusher', 'flush', 'status', 'query', 'queries', 'migrate'] as const;
 
 export const USAGE = `usage: pnpm cli <command> [options]
 
@@ -14,12 +22,13 @@ export const USAGE = `usage: pnpm cli <command> [options]
   flusher               the flusher only
   flush [--now]         flush every closed minute now; --now also closes the current minute
   status                pending minutes and events in Redis, oldest age, Redis memory, last flush
-  query <name> [--site S] [--from T] [--to T] [--limit N] [--by hour|day] [--page /path]
+  query <name> [--site S] [--from T] [--to T] [--limit N] [--by hour|day] [--page /path] [--format F]
                         run a query of the SQL pack (times are UTC ISO-8601; default: the last 24 hours)
                         e.g. query visitors --site example.com --from 2026-03-01 --to 2026-03-08 --by day
                         (unique visitors merged over the window; without --by one number for the
                         whole range; --page counts one page instead of the whole site)
-  queries               list the SQL pack
+                        --format table (default), csv (for a spreadsheet) or json (one array, for jq)
+  queries [--format F]  list the SQL pack
   migrate               create the warehouse tables
 `;
 
@@ -33,6 +42,8 @@ export interface CommandFlags {
   by?: string;
   /** `visitors`: count one page (path) instead of the whole site. */
   page?: string;
+  /** `query`, `queries`: table (default), csv or json. */
+  format?: string;
 }
 
 export async function runCommand(command: string, args: string[], flags: CommandFlags, config: AppConfig): Promise<void> {
@@ -47,10 +58,13 @@ export async function runCommand(command: string, args: string[], flags: Command
       return status(config);
     case 'query':
       return query(config, args[0], flags);
-    case 'queries':
-      return print(formatTable(listQueries(config.warehouse.kind).map((q) => ({ name: q.name, params: q.params.join(', '), answers: q.answers }))));
+    case 'queries': {
+      const format = parseFormat(flags.format);
+      const { listQueries } = await warehouses();
+      return print(formatRows(listQueries(config.warehouse.kind).map((q) => ({ name: q.name, params: q.params.join(', '), answers: q.answers })), format));
+    }
     case 'migrate': {
-      const warehouse = createWarehouseFromConfig(config.warehouse);
+      const warehouse = (await flusher()).createWarehouseFromConfig(config.warehouse);
       try {
         await warehouse.migrate();
         print(`migrated ${warehouse.dialect}`);
@@ -70,12 +84,18 @@ function print(text: string): void {
 
 async function serve(role: 'start' | 'tracker' | 'flusher', config: AppConfig): Promise<void> {
   const logger = createLogger(config.logLevel, role === 'start' ? 'pipeline' : role);
+  logProcessErrors(logger);
   const dataDir = config.warehouse.kind === 'duckdb' ? dirname(config.warehouse.path) : '.data';
-  const redisServer = role === 'start' ? await ensureRedis(config.redisUrl, dataDir) : undefined;
+  const redisServer = role === 'start' && !config.redisCluster ? await ensureRedis(config.redisUrl, dataDir) : undefined;
   if (redisServer) logger.info({ pid: redisServer.pid, dir: `${dataDir}/redis` }, 'started redis-server with AOF');
   const services: Array<{ close(): Promise<void> }> = [];
-  if (role !== 'flusher') services.push(await startTrackerService(config, logger));
-  if (role !== 'tracker') services.push(await startFlusherService(config, logger));
+  try {
+    if (role !== 'flusher') services.push(await (await import('@rta/tracker')).startTrackerService(config, logger));
+    if (role !== 'tracker') services.push(await (await flusher()).startFlusherService(config, logger));
+  } catch (error) {
+    redisServer?.kill('SIGTERM'); // the process exits with the error; the Redis it started goes with it
+    throw error;
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -89,81 +109,129 @@ async function serve(role: 'start' | 'tracker' | 'flusher', config: AppConfig): 
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function withStore<T>(config: AppConfig, work: (store: AnalyticsStore) => Promise<T>): Promise<T> {
-  const redis = createRedis(config.redisUrl, 'cli');
-  redis.on('error', () => undefined);
-  await connectRedis(redis);
+async function withStore<T>(config: AppConfig, work: (store: AnalyticsStore) => Promise<T>, Store = AnalyticsStore): Promise<T> {
+  const redis = createRedis(config, 'cli', createLogger(config.logLevel, 'cli'));
+  await connectRedis(redis, config);
   try {
-    return await work(new AnalyticsStore(redis, { prefix: config.redisPrefix, maxValuesPerDimension: config.maxValuesPerDimension }));
+    return await work(new Store(redis, { prefix: config.redisPrefix, maxValuesPerDimension: config.maxValuesPerDimension }));
   } finally {
     redis.disconnect();
   }
 }
 
 async function flush(config: AppConfig, includeCurrentMinute: boolean): Promise<void> {
-  const warehouse = createWarehouseFromConfig(config.warehouse);
+  const { createWarehouseFromConfig, flushClosedMinutes } = await flusher();
+  const progress = new FlushProgress(process.stderr);
+  const warehouse = reportingLoads(createWarehouseFromConfig(config.warehouse), progress);
+  // The flush looks up the pending minutes through the store: the progress learns the total there.
+  class ReportingStore extends AnalyticsStore {
+    override async pendingBuckets(before: number, options?: Parameters<AnalyticsStore['pendingBuckets']>[1]): Promise<BucketRef[]> {
+      const buckets = await super.pendingBuckets(before, options);
+      progress.addPending(buckets.map((b) => b.minute));
+      return buckets;
+    }
+  }
+  let succeeded = false;
   try {
     await warehouse.migrate();
-    const summary = await withStore(config, (store) =>
-      flushClosedMinutes(
-        { store, warehouse, logger: createLogger(config.logLevel, 'flush') },
-        { includeCurrentMinute, graceSeconds: config.flush.graceSeconds, lockTtlMs: config.flush.lockSeconds * 1_000 },
-      ),
+    const summary = await withStore(
+      config,
+      (store) =>
+        flushClosedMinutes(
+          { store, warehouse, logger: createLogger(config.logLevel, 'flush') },
+          {
+            includeCurrentMinute,
+            graceSeconds: config.flush.graceSeconds,
+            lockTtlMs: config.flush.lockSeconds * 1_000,
+            claimReplicas: config.flush.claimReplicas,
+            waitForLocks: true,
+          },
+        ),
+      ReportingStore,
     );
+    succeeded = true;
+    progress.finish(true);
     print(
       `flushed ${summary.minutes} minute(s), ${summary.batches} batch(es) (${summary.alreadyLoaded} already loaded), ` +
         `${summary.counterRows} counter rows, ${summary.visitorRows} visitor rows, ${summary.events} events in ${summary.durationMs} ms` +
-        (summary.skippedLocked ? `; ${summary.skippedLocked} minute(s) skipped, another flush holds them` : ''),
+        (summary.skippedLocked ? `; ${summary.skippedLocked} minute(s) skipped, another flush held them past their lock's expiry` : '') +
+        (summary.notDurable ? `; ${summary.notDurable} minute(s) left for later, their claims did not reach the replicas (FLUSH_CLAIM_REPLICAS)` : ''),
     );
   } finally {
+    if (!succeeded) progress.finish(false);
     await warehouse.close();
   }
 }
 
+/** The warehouse, telling `progress` of every batch it loaded. */
+function reportingLoads(warehouse: Warehouse, progress: FlushProgress): Warehouse {
+  return {
+    dialect: warehouse.dialect,
+    migrate: () => warehouse.migrate(),
+    query: (sql, params) => warehouse.query(sql, params),
+    close: () => warehouse.close(),
+    async load(batch: MinuteBatch) {
+      const result = await warehouse.load(batch);
+      progress.loaded(batch.minute.getTime(), batch.counters.length + batch.visitors.length);
+      return result;
+    },
+  };
+}
+
 async function status(config: AppConfig): Promise<void> {
   await withStore(config, async (store) => {
-    const buckets = await store.pendingBuckets(Number.MAX_SAFE_INTEGER);
-    let events = 0;
-    for (const bucket of buckets) events += await store.bucketEvents(bucket);
+    // Discovery as well as the index of sites: a site whose buckets wait is counted even if Redis lost the index.
+    // Buckets whose data is all loaded stay indexed a few minutes (late events); they are not pending.
+    const buckets = await store.backlog(Number.MAX_SAFE_INTEGER, { discover: true });
+    const events = buckets.reduce((sum, b) => sum + b.events, 0);
     const oldest = buckets.length ? Math.min(...buckets.map((b) => b.minute)) : undefined;
-    const memory = /used_memory_human:(\S+)/.exec(await store.redis.info('memory'))?.[1] ?? '?';
+    const memory = await store.usedMemory();
     const last = (await store.lastFlush()) as { startedAt?: string; batches?: number; events?: number } | null;
     print(
-      formatTable([
+      formatRows([
         { metric: 'pending minutes', value: new Set(buckets.map((b) => b.minute)).size },
         { metric: 'pending site-minutes', value: buckets.length },
         { metric: 'pending events', value: events },
-        { metric: 'oldest pending minute', value: oldest === undefined ? '-' : new Date(oldest).toISOString() },
+        { metric: 'oldest pending minute', value: oldest === undefined ? '-' : formatTime(new Date(oldest)) },
         { metric: 'age of oldest (s)', value: oldest === undefined ? '-' : Math.round((Date.now() - oldest) / 1_000) },
-        { metric: 'redis memory', value: memory },
-        { metric: 'last successful flush', value: last?.startedAt ?? 'never' },
+        { metric: config.redisCluster ? 'redis memory (all masters)' : 'redis memory', value: `${(memory / 1_048_576).toFixed(2)}M` },
+        { metric: 'last successful flush', value: last?.startedAt ? formatTime(new Date(last.startedAt)) : 'never' },
         { metric: 'last flush batches / events', value: last ? `${last.batches} / ${last.events}` : '-' },
-      ]),
+      ], 'table'),
     );
   });
 }
 
 async function query(config: AppConfig, name: string | undefined, flags: CommandFlags): Promise<void> {
   if (!name) throw new Error('query needs a name; pnpm cli queries lists them');
-  const to = parseTime(flags.to, '--to') ?? new Date();
+  const format = parseFormat(flags.format);
+  // Default: the last 24 hours up to the end of the current minute, so periods print as minutes.
+  const to = parseTime(flags.to, '--to') ?? new Date(Math.ceil(Date.now() / 60_000) * 60_000);
   const from = parseTime(flags.from, '--from') ?? new Date(to.getTime() - 24 * 3_600_000);
   const limit = flags.limit === undefined ? 10 : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
   const site = flags.site ?? config.sites[0];
   if (site === undefined) throw new Error('query needs --site (or SITES, whose first site is the default)');
-  const by = parseBy(flags.by);
   if (!(from < to)) throw new Error('--from must be before --to');
+  const [{ runNamedQuery, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
+  const by = parseBy(flags.by, VISITOR_PERIODS);
   const warehouse = createWarehouseFromConfig(config.warehouse);
   try {
-    print(formatTable(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page })));
+    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page }), format));
   } finally {
     await warehouse.close();
   }
 }
 
-function parseBy(text: string | undefined): VisitorPeriod | undefined {
+function parseFormat(text: string | undefined): OutputFormat {
+  if (text === undefined) return 'table';
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(text)) throw new Error(`--format must be ${OUTPUT_FORMATS.join(', ')}`);
+  return text as OutputFormat;
+}
+
+function parseBy(text: string | undefined, periods: readonly VisitorPeriod[]): VisitorPeriod | undefined {
   if (text === undefined) return undefined;
-  if (!(VISITOR_PERIODS as readonly string[]).includes(text)) throw new Error(`--by must be ${VISITOR_PERIODS.join(' or ')}`);
+  if (!(periods as readonly string[]).includes(text)) throw new Error(`--by must be ${periods.join(' or ')}`);
   return text as VisitorPeriod;
 }
 

@@ -1,2 +1,2 @@
-export { runCommand, USAGE } from './commands.js';
-export { formatTable } from './table.js';
+export { COMMANDS, runCommand, USAGE } from './commands.js';
+export { formatRows, OUTPUT_FORMATS, type OutputFormat } from './output.js';

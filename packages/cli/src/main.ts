@@ -1,6 +1,20 @@
+#!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@rta/config';
+import { loadConfig, type WarehouseConfig } from '@rta/config';
 import { runCommand, USAGE } from './commands.js';
+
+// The AWS SDK warns on every Node.js before 22 that its releases from 2027 will need 22; the
+// README asks for Node.js 20, which the SDK this project pins supports.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** The setting to fix when the warehouse cannot be opened or reached. */
+const WAREHOUSE_VARIABLE: Record<WarehouseConfig['kind'], string> = {
+  duckdb: 'DUCKDB_PATH',
+  postgres: 'DATABASE_URL',
+  redshift: 'WAREHOUSE=redshift (REDSHIFT_*, AWS_*)',
+  snowflake: 'WAREHOUSE=snowflake (SNOWFLAKE_*)',
+};
+let warehouseKind: WarehouseConfig['kind'] | undefined;
 
 /** `pnpm cli <command>`: parses the environment once, runs one command, exits 1 with one line on error. */
 async function main(argv: string[]): Promise<void> {
@@ -15,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
       limit: { type: 'string' },
       by: { type: 'string' },
       page: { type: 'string' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -25,10 +40,27 @@ async function main(argv: string[]): Promise<void> {
   }
   // Only the commands that count hits need SITES; flush, status, query and migrate do not.
   const config = loadConfig({ sitesRequired: ['start', 'tracker'].includes(command) });
+  warehouseKind = config.warehouse.kind;
   await runCommand(command, rest, values, config);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`error: ${oneLine(error)}\n`);
+  // The stack and the causes only when asked for (LOG_LEVEL may be what failed to parse).
+  if (['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '')) process.stderr.write(`${describe(error)}\n`);
   process.exit(1);
 });
+
+/** The message, prefixed with the warehouse's variable when the warehouse could not be opened or reached. */
+function oneLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, syscall } = error as Error & { code?: string; syscall?: string };
+  // DuckDB's folder (DUCKDB_PATH's) is created before the file is opened.
+  const fromWarehouse = code === 'WAREHOUSE_CONNECT' || (warehouseKind === 'duckdb' && (code === 'WAREHOUSE_CONFIG' || syscall === 'mkdir'));
+  return fromWarehouse && warehouseKind ? `${WAREHOUSE_VARIABLE[warehouseKind]}: ${error.message}` : error.message;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause === undefined ? String(error.stack) : `${error.stack}\ncaused by: ${describe(error.cause)}`;
+}

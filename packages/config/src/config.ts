@@ -1,8 +1,9 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import type { RedshiftWarehouseOptions, SnowflakeWarehouseOptions } from '@rta/warehouse';
+import type { RedshiftWarehouseOptions, SnowflakeWarehouseOptions, WarehouseTimeouts } from '@rta/warehouse';
 // Sites become part of Redis key names: the key module says which names are safe.
 import { SITE_NAME } from '@rta/redis-store';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 /**
  * Every environment variable, its default and what it means. `.env.example` and the README
@@ -10,7 +11,10 @@ import { SITE_NAME } from '@rta/redis-store';
  */
 export const configDefaults = {
   REDIS_URL: 'redis://127.0.0.1:6379',
+  REDIS_CLUSTER: 'false',
   REDIS_PREFIX: 'rta',
+  REDIS_WAIT_REPLICAS: '0',
+  REDIS_WAIT_TIMEOUT_MS: '1000',
   HOST: '0.0.0.0',
   PORT: '8080',
   SITES: '',
@@ -21,9 +25,19 @@ export const configDefaults = {
   FLUSH_CRON: '* * * * *',
   FLUSH_GRACE_SECONDS: '5',
   FLUSH_LOCK_SECONDS: '60',
+  FLUSH_CLAIM_REPLICAS: 'auto',
+  FLUSH_JOB_TIMEOUT_SECONDS: '600',
+  FLUSHER_METRICS_PORT: '9464',
+  WAREHOUSE_CONNECT_TIMEOUT_SECONDS: '10',
+  WAREHOUSE_STATEMENT_TIMEOUT_SECONDS: '120',
+  WAREHOUSE_IDLE_TIMEOUT_SECONDS: '300',
+  SNOWFLAKE_MAX_BIND_BYTES: '1000000',
   MAX_VALUES_PER_DIMENSION: '10000',
   SESSION_IDLE_MINUTES: '30',
+  SESSION_CAP: '500000',
   DASHBOARD_TOKEN: '',
+  METRICS_PORT: '',
+  METRICS_TOKEN: '',
   TRUST_PROXY: 'false',
   LOG_LEVEL: 'info',
 } as const;
@@ -47,22 +61,38 @@ const integer = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
 
+/** A token given in the environment: 16-256 characters without spaces, or empty (`unset` says what that means). */
 const boolean = z
   .string()
   .transform((s) => s.trim().toLowerCase())
   .refine((s) => ['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off', ''].includes(s), 'must be true or false')
   .transform((s) => ['1', 'true', 'yes', 'on'].includes(s));
 
-const redisUrl = z.string().refine((s) => {
+const secretToken = (unset: string) =>
+  z
+    .string()
+    .refine((s) => s === '' || (s.length >= 16 && s.length <= 256), `must be 16 to 256 characters (or unset to ${unset})`)
+    .refine((s) => !/[\s\u0000-\u001f\u007f]/.test(s), 'must not contain spaces or control characters');
+
+/** One URL, or with REDIS_CLUSTER comma-separated seed URLs; checked again in parseConfig. */
+const redisUrls = z
+  .string()
+  .transform((s) => s.split(',').map((url) => url.trim()).filter(Boolean))
+  .refine((urls) => urls.length > 0 && urls.every(isRedisUrl), 'must be a redis:// or rediss:// URL (with REDIS_CLUSTER=true, one or more, comma-separated)');
+
+function isRedisUrl(text: string): boolean {
   try {
-    return ['redis:', 'rediss:'].includes(new URL(s).protocol);
+    return ['redis:', 'rediss:'].includes(new URL(text).protocol);
   } catch {
     return false;
   }
-}, 'must be a redis:// or rediss:// URL');
+}
 
 const schema = z.object({
-  REDIS_URL: redisUrl,
+  REDIS_URL: redisUrls,
+  REDIS_CLUSTER: boolean,
+  REDIS_WAIT_REPLICAS: integer(0, 16),
+  REDIS_WAIT_TIMEOUT_MS: integer(1, 60_000),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . : -'),
   HOST: z.string().min(1, 'must not be empty'),
   PORT: integer(0, 65_535),
@@ -83,41 +113,86 @@ const schema = z.object({
     } catch {
       return false;
     }
-  }, 'must be a cron pattern such as "* * * * *"'),
+  }, 'must be a cron pattern such as "* * * * *" (or with seconds first, "*/5 * * * * *")'),
   FLUSH_GRACE_SECONDS: integer(0, 3_600),
   FLUSH_LOCK_SECONDS: integer(5, 3_600),
+  FLUSH_CLAIM_REPLICAS: z
+    .string()
+    .regex(/^(auto|\d{1,2})$/, 'must be auto or a whole number of replicas from 0 to 16')
+    .transform((s) => (s === 'auto' ? ('auto' as const) : Number(s)))
+    .refine((n) => n === 'auto' || n <= 16, 'must be auto or a whole number of replicas from 0 to 16'),
+  FLUSH_JOB_TIMEOUT_SECONDS: integer(10, 86_400),
+  FLUSHER_METRICS_PORT: integer(0, 65_535),
+  WAREHOUSE_CONNECT_TIMEOUT_SECONDS: integer(1, 600),
+  WAREHOUSE_STATEMENT_TIMEOUT_SECONDS: integer(1, 86_400),
+  WAREHOUSE_IDLE_TIMEOUT_SECONDS: integer(1, 86_400),
+  SNOWFLAKE_MAX_BIND_BYTES: integer(100_000, 16_000_000),
   MAX_VALUES_PER_DIMENSION: integer(1, 1_000_000),
   SESSION_IDLE_MINUTES: integer(1, 1_440),
-  DASHBOARD_TOKEN: z
+  SESSION_CAP: integer(1, 100_000_000),
+  DASHBOARD_TOKEN: secretToken('lock the dashboard'),
+  METRICS_PORT: z
     .string()
-    .refine((s) => s === '' || (s.length >= 16 && s.length <= 256), 'must be 16 to 256 characters (or unset to lock the dashboard)')
-    .refine((s) => !/[\s\u0000-\u001f\u007f]/.test(s), 'must not contain spaces or control characters'),
-  TRUST_PROXY: boolean,
+    .regex(/^\d*$/, 'must be a whole number from 0 to 65535 (or unset to serve /metrics on PORT)')
+    .transform((s) => (s === '' ? undefined : Number(s)))
+    .refine((n) => n === undefined || n <= 65_535, 'must be a whole number from 0 to 65535 (or unset to serve /metrics on PORT)'),
+  METRICS_TOKEN: secretToken('leave /metrics open'),
+  TRUST_PROXY: z.string().transform((s, ctx) => {
+    try {
+      return parseTrustProxy(s);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }),
 });
 
+/** Every variant carries the three timeouts (WAREHOUSE_*_TIMEOUT_SECONDS), in milliseconds. */
 export type WarehouseConfig =
-  | { kind: 'duckdb'; path: string }
-  | { kind: 'postgres'; connectionString: string; schema: string }
-  | ({ kind: 'redshift' } & RedshiftWarehouseOptions)
-  | ({ kind: 'snowflake' } & SnowflakeWarehouseOptions);
+  | ({ kind: 'duckdb'; path: string } & Required<WarehouseTimeouts>)
+  | ({ kind: 'postgres'; connectionString: string; schema: string } & Required<WarehouseTimeouts>)
+  | ({ kind: 'redshift' } & RedshiftWarehouseOptions & Required<WarehouseTimeouts>)
+  | ({ kind: 'snowflake' } & SnowflakeWarehouseOptions & Required<WarehouseTimeouts>);
 
 export interface AppConfig {
+  /** REDIS_URL as given: one URL, or with `redisCluster` the cluster's seed URLs, comma-separated. */
   redisUrl: string;
+  /** Connect as a Redis Cluster client (ioredis Cluster) to the seeds of `redisUrl`. */
+  redisCluster: boolean;
   redisPrefix: string;
+  /** Replicas that must have a hit's writes before the tracker answers it (WAIT). */
+  redisWaitReplicas: number;
+  /** How long that WAIT may take, ms. */
+  redisWaitTimeoutMs: number;
   host: string;
   port: number;
   sites: string[];
-  trustProxy: boolean;
+  /** Proxies trusted to report the client address in `X-Forwarded-For`; 0 = none. */
+  trustProxy: TrustProxy;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   maxValuesPerDimension: number;
   /** A visit ends after this many minutes without a hit. */
   sessionIdleMinutes: number;
+  /** Sessions a site may create per session window before visits are estimated. */
+  sessionCap: number;
   /** Token of the dashboard and its APIs; undefined = dashboard locked (503). */
   dashboardToken: string | undefined;
-  flush: { cron: string; graceSeconds: number; lockSeconds: number };
+  /** `/metrics` on its own port (undefined: on `port`) and behind its own token (undefined: open). */
+  metrics: { port: number | undefined; token: string | undefined };
+  flush: {
+    cron: string;
+    graceSeconds: number;
+    lockSeconds: number;
+    /** A flush job still running after this long fails and the next run takes over. */
+    jobTimeoutSeconds: number;
+    /** Port of the flusher's `/metrics`; 0 picks a free one (logged at start). */
+    metricsPort: number;
+    /** Replicas that must have a claim before it loads (FLUSH_CLAIM_REPLICAS). */
+    claimReplicas: number | 'auto';
+  };
   warehouse: WarehouseConfig;
 }
 
@@ -138,19 +213,38 @@ export function parseConfig(env: Record<string, string | undefined>, options: { 
     throw new ConfigError(String(issue.path[0]), issue.message);
   }
   const c = result.data;
+  if (c.REDIS_URL.length > 1 && !c.REDIS_CLUSTER) {
+    throw new ConfigError('REDIS_URL', 'holds several URLs; set REDIS_CLUSTER=true to use them as the seeds of a Redis Cluster');
+  }
+  const seeds = c.REDIS_URL.map((url) => new URL(url));
+  if (seeds.some((u) => u.protocol !== seeds[0]!.protocol || u.username !== seeds[0]!.username || u.password !== seeds[0]!.password)) {
+    throw new ConfigError('REDIS_URL', 'the seed URLs must share one scheme, user name and password (they apply to every node)');
+  }
+  if (c.METRICS_PORT === c.PORT && c.PORT !== 0) throw new ConfigError('METRICS_PORT', 'must differ from PORT (unset it to serve /metrics on PORT)');
   if (c.SITES.length === 0 && (options.sitesRequired ?? true)) {
     throw new ConfigError('SITES', 'must list at least one site, comma-separated (e.g. SITES=example.com)');
+  }
+  const timeouts: Required<WarehouseTimeouts> = {
+    connectTimeoutMs: c.WAREHOUSE_CONNECT_TIMEOUT_SECONDS * 1_000,
+    statementTimeoutMs: c.WAREHOUSE_STATEMENT_TIMEOUT_SECONDS * 1_000,
+    idleTimeoutMs: c.WAREHOUSE_IDLE_TIMEOUT_SECONDS * 1_000,
+  };
+  if (c.FLUSH_JOB_TIMEOUT_SECONDS <= c.WAREHOUSE_CONNECT_TIMEOUT_SECONDS + c.WAREHOUSE_STATEMENT_TIMEOUT_SECONDS) {
+    throw new ConfigError(
+      'FLUSH_JOB_TIMEOUT_SECONDS',
+      'must be more than WAREHOUSE_CONNECT_TIMEOUT_SECONDS + WAREHOUSE_STATEMENT_TIMEOUT_SECONDS (a flush must outlast one load)',
+    );
   }
   let warehouse: WarehouseConfig;
   switch (c.WAREHOUSE) {
     case 'duckdb':
-      warehouse = { kind: 'duckdb', path: c.DUCKDB_PATH };
+      warehouse = { kind: 'duckdb', path: c.DUCKDB_PATH, ...timeouts };
       break;
     case 'postgres':
       if (!/^postgres(ql)?:\/\//.test(c.DATABASE_URL)) {
         throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL when WAREHOUSE=postgres');
       }
-      warehouse = { kind: 'postgres', connectionString: c.DATABASE_URL, schema: c.DATABASE_SCHEMA };
+      warehouse = { kind: 'postgres', connectionString: c.DATABASE_URL, schema: c.DATABASE_SCHEMA, ...timeouts };
       break;
     case 'redshift':
       warehouse = {
@@ -162,6 +256,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: { 
         dbUser: optional(env, 'REDSHIFT_DB_USER'),
         region: required(env, 'AWS_REGION', 'WAREHOUSE=redshift'),
         endpoint: optional(env, 'REDSHIFT_DATA_ENDPOINT'),
+        ...timeouts,
       };
       break;
     case 'snowflake':
@@ -177,14 +272,19 @@ export function parseConfig(env: Record<string, string | undefined>, options: { 
         schema: required(env, 'SNOWFLAKE_SCHEMA', 'WAREHOUSE=snowflake'),
         role: optional(env, 'SNOWFLAKE_ROLE'),
         accessUrl: optional(env, 'SNOWFLAKE_ACCESS_URL'),
+        maxBindBytes: c.SNOWFLAKE_MAX_BIND_BYTES,
+        ...timeouts,
       };
       break;
   }
   // Redshift and Snowflake combinations (cluster or workgroup, password or key) are checked by
   // their adapters when the flusher starts, with messages naming the variable.
   return {
-    redisUrl: c.REDIS_URL,
+    redisUrl: c.REDIS_URL.join(','),
+    redisCluster: c.REDIS_CLUSTER,
     redisPrefix: c.REDIS_PREFIX,
+    redisWaitReplicas: c.REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: c.REDIS_WAIT_TIMEOUT_MS,
     host: c.HOST,
     port: c.PORT,
     sites: c.SITES,
@@ -192,14 +292,33 @@ export function parseConfig(env: Record<string, string | undefined>, options: { 
     logLevel: c.LOG_LEVEL,
     maxValuesPerDimension: c.MAX_VALUES_PER_DIMENSION,
     sessionIdleMinutes: c.SESSION_IDLE_MINUTES,
+    sessionCap: c.SESSION_CAP,
     dashboardToken: c.DASHBOARD_TOKEN === '' ? undefined : c.DASHBOARD_TOKEN,
-    flush: { cron: c.FLUSH_CRON, graceSeconds: c.FLUSH_GRACE_SECONDS, lockSeconds: c.FLUSH_LOCK_SECONDS },
+    metrics: { port: c.METRICS_PORT, token: c.METRICS_TOKEN === '' ? undefined : c.METRICS_TOKEN },
+    flush: {
+      cron: c.FLUSH_CRON,
+      graceSeconds: c.FLUSH_GRACE_SECONDS,
+      lockSeconds: c.FLUSH_LOCK_SECONDS,
+      jobTimeoutSeconds: c.FLUSH_JOB_TIMEOUT_SECONDS,
+      metricsPort: c.FLUSHER_METRICS_PORT,
+      claimReplicas: c.FLUSH_CLAIM_REPLICAS,
+    },
     warehouse,
   };
 }
 
-/** The configuration of this process: the one place that reads `process.env`. */
-export function loadConfig(options: { sitesRequired?: boolean } = {}): AppConfig {
+/**
+ * The configuration of this process: the one place that reads `process.env`. A `.env` file in
+ * the working directory is read into it first; a variable set in the environment wins over it.
+ */
+export function loadConfig(options: { sitesRequired?: boolean; envFile?: string } = {}): AppConfig {
+  const envFile = options.envFile ?? '.env';
+  try {
+    process.loadEnvFile(envFile);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new ConfigError(envFile, `cannot be read (${code ?? (error as Error).message})`);
+  }
   return parseConfig(process.env, options);
 }
 

@@ -9,6 +9,11 @@ export interface RawEvent {
   ref?: unknown;
   event?: unknown;
   uid?: unknown;
+  /**
+   * `true`: count the event even when the user agent looks like a bot (what the script sends
+   * with `data-allow-bots`, to verify an installation with a headless browser).
+   */
+  allow_bots?: unknown;
 }
 
 /** What the request adds: the tracker reads these from headers and the socket. */

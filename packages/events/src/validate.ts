@@ -78,13 +78,16 @@ function derive(raw: RawEvent, context: RequestContext, options: ValidateOptions
   if (uid !== undefined && uid.length > LIMITS.uidLength) throw new Rejected('uid_too_long');
   if (uid !== undefined && (uid === '' || CONTROL.test(uid) || !uid.isWellFormed())) throw new Rejected('invalid_uid');
 
+  const allowBots = raw.allow_bots ?? false;
+  if (typeof allowBots !== 'boolean') throw new Rejected('invalid_field_type');
+
   const referrer = referrerHost(optionalString(raw.ref), site);
   const userAgent = context.userAgent.slice(0, LIMITS.userAgentLength);
   const { bot, device } = classifyUserAgent(userAgent);
   const utm = query === '' ? undefined : new URLSearchParams(query);
 
   return {
-    bot,
+    bot: bot && !allowBots,
     event: {
       site,
       event: eventName,

@@ -35,6 +35,17 @@ describe('validateEvent', () => {
     expect(valid({ site: 'example.com', path: '/' }, { ...context, userAgent: tablet }).device).toBe('tablet');
     const bot = validateEvent({ site: 'example.com', path: '/' }, { ...context, userAgent: 'curl/8.5.0' }, options);
     expect(bot).toMatchObject({ ok: true, bot: true });
+    expect(validateEvent({ site: 'example.com', path: '/' }, { ...context, userAgent: '' }, options)).toMatchObject({ ok: true, bot: true });
+  });
+
+  it('counts a bot that sends allow_bots: true, and rejects allow_bots of any other type', () => {
+    const headless = { ...context, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/140.0.0.0 Safari/537.36' };
+    expect(validateEvent({ site: 'example.com', path: '/' }, headless, options)).toMatchObject({ ok: true, bot: true });
+    expect(validateEvent({ site: 'example.com', path: '/', allow_bots: false }, headless, options)).toMatchObject({ ok: true, bot: true });
+    expect(validateEvent({ site: 'example.com', path: '/', allow_bots: true }, headless, options)).toMatchObject({ ok: true, bot: false });
+    for (const allow_bots of ['true', 1, {}, []]) {
+      expect(validateEvent({ site: 'example.com', path: '/', allow_bots }, headless, options)).toEqual({ ok: false, reason: 'invalid_field_type' });
+    }
   });
 
   it('hashes visitors with the day salt, and prefers an explicit uid', () => {

@@ -69,7 +69,7 @@ describe(`PFADD sketches decoded and estimated (seed ${SEED})`, () => {
     const expected = Uint8Array.from(decoded.registers);
     addElements(expected, extra);
     expectSameRegisters(decodeRedisHll(await getRaw(redis, copy)).registers, expected, 'after PFADD on SET value');
-  }, 30_000);
+  });
 
   it('covered both encodings', () => {
     expect(seenEncodings.sparse).toBeGreaterThanOrEqual(40);

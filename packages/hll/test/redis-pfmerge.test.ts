@@ -62,7 +62,7 @@ describe(`PFMERGE of up to 60 sketches (seed ${SEED})`, () => {
     pool.push({ key: poolKeys.key('missing'), registers: new Uint8Array(16384), origin: 'missing' });
     const origins = new Set(pool.map((sketch) => sketch.origin));
     expect([...origins].sort()).toEqual(['codec-dense', 'codec-sparse', 'missing', 'pfadd-dense', 'pfadd-sparse']);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await deleteTestKeys(redis, poolKeys);

@@ -1,4 +1,12 @@
-export { AnalyticsStore, storeDefaults, type AnalyticsStoreOptions, type Claim, type ClaimedBatch } from './store.js';
+export {
+  AnalyticsStore,
+  ClaimNotDurable,
+  storeDefaults,
+  type AnalyticsStoreOptions,
+  type Claim,
+  type ClaimedBatch,
+  type ClaimedCounter,
+} from './store.js';
 export {
   AnalyticsKeys,
   BucketKeys,
@@ -12,10 +20,15 @@ export {
   minuteId,
   minuteOf,
   pageDigest,
+  parseGeneration,
   parseMinuteId,
   type BucketRef,
   type Dimension,
 } from './keys.js';
 export { LIVE_WINDOWS, liveDefaults, type LiveOptions } from './live-options.js';
 export type { LiveCount, LiveView } from './live-view.js';
-export type { EventWrite } from './write-batcher.js';
+export { ReplicationTimeout, type EventWrite } from './write-batcher.js';
+export type { ClaimReplicas } from './durability.js';
+export { isCluster, masterNodes, nodeName, parseInfo, type RedisClient } from './redis-client.js';
+export { BotCounts, BOT_WINDOW_MINUTES } from './bot-counts.js';
+export { TokenAttempts, tokenAttemptsKey, type AttemptCount } from './token-attempts.js';

@@ -37,8 +37,7 @@ export interface BucketRef {
 }
 
 /**
- * The only place that knows Redis key names (track-site-n.lua builds the same names from the
- * site tag it is given, see there).
+ * The only place that knows Redis key names: every script gets its keys in KEYS, built here.
  *
  * Every key of a site carries the site's hash tag `{<prefix>:<site>}`, so one script call
  * writes a batch's counters, sessions, live view and visit counts atomically in one slot, and
@@ -47,11 +46,14 @@ export interface BucketRef {
  * Per (site, minute) bucket, under `<tag>:<yyyymmddhhmm>`. Data keys exist per generation
  * (suffix `:<gen>`): the tracker writes the current generation, a claim moves it on.
  *
- * - `…:gen`                 current generation (absent = 0)
+ * - `…:gen`                 current generation and its token, `<gen>:<token>` (absent = 0; a
+ *                           bucket written before tokens holds `<gen>` alone)
  * - `…:claims`              hash generation → batch id of claims not yet acknowledged
  * - `…:lock`                flush lock of the bucket
  * - `…:n:<gen>`             events counted in the generation
  * - `…:c:<dim>:<gen>`       counter hash, field `<event>\x1f<value>`
+ * - `…:va:<gen>`            engaged visits of visits that started in another minute, field
+ *                           `<start minute id>\x1f<entry page>` (loaded into the start minute)
  * - `…:u:<gen>`             site HyperLogLog of visitor ids
  * - `…:up:<sha1>:<gen>`     page HyperLogLog; the page enters the name only as a digest
  *
@@ -59,9 +61,11 @@ export interface BucketRef {
  * member and score the minute id, written in the same script as the counters) and the live
  * state under `<tag>:live` (see LiveKeys; `live` is not a minute id).
  *
- * Global keys: `<prefix>:sites` (set of sites that have written buckets, where the flusher
- * starts), `<prefix>:salt:<day>`, `<prefix>:last-flush`, and `<prefix>:pending` (the index of
- * buckets written before site tags, read until it is empty).
+ * Global keys, each used alone by single-key commands (so they work on a cluster, wherever their
+ * slot is): `<prefix>:sites` (set of sites, where the flusher starts; trackers re-register their
+ * sites periodically, so it heals after Redis lost it), `<prefix>:salt:<day>`,
+ * `<prefix>:last-flush`, and `<prefix>:pending` (the index of buckets written before site tags,
+ * read until it is empty). No request of the tracker touches them.
  */
 export class AnalyticsKeys {
   private readonly siteKeys = new Map<string, SiteKeys>();
@@ -76,6 +80,20 @@ export class AnalyticsKeys {
 
   get legacyPending(): string {
     return `${this.prefix}:pending`;
+  }
+
+  /** SCAN pattern of every site's pending index (see `siteOfPending`). */
+  get pendingPattern(): string {
+    return `{${this.prefix}:*}:pending`;
+  }
+
+  /** The site of a key matching `pendingPattern`, or undefined for another key. */
+  siteOfPending(key: string): string | undefined {
+    const open = `{${this.prefix}:`;
+    const close = '}:pending';
+    if (!key.startsWith(open) || !key.endsWith(close)) return undefined;
+    const site = key.slice(open.length, key.length - close.length);
+    return SITE_NAME.test(site) ? site : undefined;
   }
 
   get lastFlush(): string {
@@ -139,23 +157,46 @@ export class BucketKeys {
   get lock(): string {
     return `${this.base}:lock`;
   }
-  /** Bases: the generation is appended as `:<gen>`. */
-  get eventCountBase(): string {
-    return `${this.base}:n`;
+  eventCount(generation: number): string {
+    return `${this.base}:n:${generation}`;
   }
-  get siteHllBase(): string {
-    return `${this.base}:u`;
+  counter(dimension: Dimension, generation: number): string {
+    return `${this.base}:c:${dimension}:${generation}`;
   }
-  counterBase(dimension: Dimension): string {
-    return `${this.base}:c:${dimension}`;
+  engagedEarlier(generation: number): string {
+    return `${this.base}:va:${generation}`;
   }
-  pageHllBase(page: string): string {
-    return `${this.base}:up:${pageDigest(page)}`;
+  siteHll(generation: number): string {
+    return `${this.base}:u:${generation}`;
   }
-  /** A base with its generation. */
-  static at(base: string, generation: number): string {
-    return `${base}:${generation}`;
+  /** The HyperLogLog of a page, named by the page's digest (see pageDigest). */
+  pageHll(digest: string, generation: number): string {
+    return `${this.base}:up:${digest}:${generation}`;
   }
+  /** Every data key of a generation but the page HyperLogLogs. */
+  dataKeys(generation: number): string[] {
+    return [
+      this.eventCount(generation),
+      this.siteHll(generation),
+      this.engagedEarlier(generation),
+      ...DIMENSIONS.map((d) => this.counter(d, generation)),
+    ];
+  }
+}
+
+/** A bucket's generation key, parsed: the generation and the token its batch ids carry. */
+export interface Generation {
+  generation: number;
+  /** Absent in buckets written before tokens: their batch ids get a random part instead. */
+  token?: string;
+}
+
+export function parseGeneration(value: string | null): Generation {
+  if (value === null) return { generation: 0 };
+  const cut = value.indexOf(':');
+  const generation = Number(cut < 0 ? value : value.slice(0, cut));
+  if (!Number.isSafeInteger(generation) || generation < 0) throw new Error(`malformed generation ${JSON.stringify(value)}`);
+  return cut < 0 ? { generation } : { generation, token: value.slice(cut + 1) };
 }
 
 /** Per-minute structures of the live view (how long each is kept: see live-options.ts). */
@@ -179,28 +220,40 @@ export type LiveMinuteKey = keyof typeof LIVE_MINUTE_KEYS;
  *
  * - `…:s:<sha1(visitor id)>`   session (visit) of a visitor: string (see track-site-n.lua), expires after the idle time
  * - `…:<m|u|p|r|e>:<yyyymmddhhmm>` per-minute structures, see LIVE_MINUTE_KEYS
+ * - `…:b:<yyyymmddhhmm>`        bot hits of the minute (string counter, see bot-counts.ts)
+ * - `…:sc:<window>`            sessions created in a session window (idle time), for the session cap
+ * - `…:cv:<window>`            HyperLogLog of the window's visitors past the session cap
+ * - `…:call:<id>`              marker of an applied track call (a retried call writes nothing twice)
  * - `…:scratch`                short-lived union of the live view's read script
  */
 const SESSION_KEY_CACHE = 50_000;
 
 export class LiveKeys {
-  /** Digest per visitor id: a visitor comes back within minutes, and SHA-1 per hit adds up. */
-  private readonly digests = new Map<string, string>();
+  /** Session key per visitor id: a visitor comes back within minutes, and SHA-1 per hit adds up. */
+  private readonly sessions = new Map<string, string>();
 
   constructor(readonly base: string) {}
 
-  /** What names a visitor's session after `…:s:` (the track script gets digests, not keys). */
-  sessionDigest(visitorId: string): string {
-    return memo(this.digests, visitorId, SESSION_KEY_CACHE, pageDigest);
-  }
   session(visitorId: string): string {
-    return `${this.base}:s:${this.sessionDigest(visitorId)}`;
+    return memo(this.sessions, visitorId, SESSION_KEY_CACHE, (id) => `${this.base}:s:${pageDigest(id)}`);
   }
   minute(kind: LiveMinuteKey, minute: number): string {
     return `${this.base}:${LIVE_MINUTE_KEYS[kind].suffix}:${minuteId(minute)}`;
   }
+  sessionsCreated(window: number): string {
+    return `${this.base}:sc:${window}`;
+  }
+  cappedVisitors(window: number): string {
+    return `${this.base}:cv:${window}`;
+  }
+  call(id: string): string {
+    return `${this.base}:call:${id}`;
+  }
   get scratch(): string {
     return `${this.base}:scratch`;
+  }
+  bots(minute: number): string {
+    return `${this.base}:b:${minuteId(minute)}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { LiveMinuteKey } from './keys.js';
+import { LIVE_MINUTE_KEYS, type LiveMinuteKey } from './keys.js';
 
 /** Sessions and the live view, as the tracker writes them (AnalyticsStoreOptions.live). */
 export interface LiveOptions {
@@ -6,9 +6,18 @@ export interface LiveOptions {
   sessionIdleMinutes?: number;
   /** Members per live sorted set (pages, referrers, custom events) and minute before "(other)". Default: the cardinality guard. */
   maxMembersPerMinute?: number;
+  /**
+   * Sessions (visits in progress, one small key each) a site may create per session window of
+   * `sessionIdleMinutes`; past it new visitors' visits are estimated (see track-site-n.lua).
+   * Default 500,000.
+   */
+  sessionCap?: number;
 }
 
-export const liveDefaults = { sessionIdleMinutes: 30 } as const;
+export const liveDefaults = { sessionIdleMinutes: 30, sessionCap: 500_000 } as const;
+
+/** The live minute structures in the order the track script numbers them. */
+export const LIVE_MINUTE_KINDS = Object.keys(LIVE_MINUTE_KEYS) as LiveMinuteKey[];
 
 /** Minutes the live view reads back: visitors "right now", page views per minute, tops. */
 export const LIVE_WINDOWS = { visitorsNowMinutes: 5, perMinuteMinutes: 60, topMinutes: 30, customEventMinutes: 5 } as const;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import { minuteOf, type LiveKeys } from './keys.js';
 import { LIVE_WINDOWS } from './live-options.js';
 import { callScript } from './scripts.js';
@@ -32,7 +32,7 @@ export interface LiveView {
 
 /** Reads the live view with one read-live-n.lua call (one slot, one round trip). */
 export async function readLiveView(
-  redis: Redis,
+  redis: RedisClient,
   keys: LiveKeys,
   site: string,
   options: { now: number; sessionIdleMinutes: number; top: number },

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * Lua scripts, one file per atomic operation named `<method>-<key count>.lua` (`-n` when the
- * key count varies). They are
- * registered under versioned command names so two deployed versions can share one Redis.
+ * key count varies). They are registered under versioned command names so two deployed
+ * versions can share one Redis.
  */
-const SCRIPT_VERSION = 'v6';
+const SCRIPT_VERSION = 'v7';
 
 /**
  * `pipelined: false` keeps a script out of ioredis's auto-pipelining: the write batcher sends
@@ -47,7 +48,7 @@ export function commandName(name: ScriptName): string {
 }
 
 /** Defines every script on the client (EVALSHA, falling back to EVAL after a script flush). */
-export function defineScripts(redis: Redis): void {
+export function defineScripts(redis: RedisClient): void {
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     const command = commandName(name);
     if (typeof (redis as unknown as Record<string, unknown>)[command] === 'function') continue;
@@ -59,15 +60,25 @@ export function defineScripts(redis: Redis): void {
   }
 }
 
-/** Calls a defined script; ioredis adds the methods at run time, so they are untyped. */
-export function callScript(
-  redis: Redis,
-  name: ScriptName,
-  keys: string[],
-  args: Array<string | number>,
-): Promise<unknown> {
-  const fn = (redis as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[commandName(name)];
-  if (!fn) throw new Error(`script ${name} is not defined on this client`);
+type ScriptTarget = RedisClient | ChainableCommander;
+
+function argumentsOf(name: ScriptName, keys: string[], args: Array<string | number>): Array<string | number> {
   // Scripts with a variable key count take it as their first argument.
-  return SCRIPTS[name].keys === null ? fn.call(redis, keys.length, ...keys, ...args) : fn.call(redis, ...keys, ...args);
+  return SCRIPTS[name].keys === null ? [keys.length, ...keys, ...args] : [...keys, ...args];
+}
+
+function method(target: ScriptTarget, name: ScriptName): (...a: Array<string | number>) => unknown {
+  const fn = (target as unknown as Record<string, (...a: Array<string | number>) => unknown>)[commandName(name)];
+  if (!fn) throw new Error(`script ${name} is not defined on this client`);
+  return fn;
+}
+
+/** Calls a defined script; ioredis adds the methods at run time, so they are untyped. */
+export function callScript(redis: RedisClient, name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
+  return method(redis, name).call(redis, ...argumentsOf(name, keys, args)) as Promise<unknown>;
+}
+
+/** Queues a defined script on a pipeline or transaction of a client that defined it. */
+export function scriptCommand(pipeline: ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number>): void {
+  method(pipeline, name).call(pipeline, ...argumentsOf(name, keys, args));
 }

@@ -1,144 +1,233 @@
-import { DIMENSIONS, LIVE_MINUTE_KEYS, OTHER, PAGEVIEW_EVENT, minuteId, minuteOf, type LiveMinuteKey, type SiteKeys } from './keys.js';
-import { liveRetentionSeconds } from './live-options.js';
+import { DIMENSIONS, OTHER, PAGEVIEW_EVENT, minuteId, minuteOf, type AnalyticsKeys, type BucketKeys } from './keys.js';
+import { LIVE_MINUTE_KINDS, liveRetentionSeconds } from './live-options.js';
 import type { EventWrite } from './write-batcher.js';
 
-// 0-based DIMENSIONS positions; the script numbers dimensions from 1.
-const PAGE = DIMENSIONS.indexOf('page');
-const REFERRER = DIMENSIONS.indexOf('referrer');
-const DEVICE = DIMENSIONS.indexOf('device');
-const UTM_SOURCE = DIMENSIONS.indexOf('utm_source');
-const UTM_MEDIUM = DIMENSIONS.indexOf('utm_medium');
-const UTM_CAMPAIGN = DIMENSIONS.indexOf('utm_campaign');
+// 1-based dimension numbers of the script (total is 1).
+const PAGE = DIMENSIONS.indexOf('page') + 1;
+const REFERRER = DIMENSIONS.indexOf('referrer') + 1;
+const DEVICE = DIMENSIONS.indexOf('device') + 1;
+const UTM_SOURCE = DIMENSIONS.indexOf('utm_source') + 1;
+const UTM_MEDIUM = DIMENSIONS.indexOf('utm_medium') + 1;
+const UTM_CAMPAIGN = DIMENSIONS.indexOf('utm_campaign') + 1;
+/** The script's live sorted sets, by their offset from the live counts key. */
+const SET_PAGES = 3;
+const SET_REFERRERS = 4;
+const SET_EVENTS = 5;
 
-const MINUTE_KINDS = Object.keys(LIVE_MINUTE_KEYS) as LiveMinuteKey[];
-/** The script's set numbers (3|4|5) of pages, referrers and custom events. */
-const SET_INDEXES = [3, 4, 5] as const;
-/** ARGV[5..17] of track-site-n.lua: the names it builds keys from, in the order it numbers them. */
-const NAMES: readonly string[] = [...DIMENSIONS, ...MINUTE_KINDS.map((kind) => LIVE_MINUTE_KEYS[kind].suffix)];
+
+/** How long a call marker outlives its call: longer than any retry of the call. */
+export const CALL_MARKER_SECONDS = 120;
 
 export interface SiteCallOptions {
   maxValuesPerDimension: number;
   /** Sessions and the live view; absent = counters only. */
-  live?: { sessionIdleMinutes: number; cap: number };
+  live?: {
+    sessionIdleMinutes: number;
+    /** Members per live sorted set and minute. */
+    cap: number;
+    /** Sessions a site may create per session window (the idle time). */
+    sessionCap: number;
+  };
+}
+
+/** What one call needs besides the events: names and per-call values. */
+export interface SiteCallContext {
+  keys: AnalyticsKeys;
+  /** The generation the caller believes current for a minute (start, ms). */
+  generation(minute: number): number;
+  /** Page digest (memoised by the caller). */
+  digest(page: string): string;
+  /** Random per call (its marker) and per generation the call may create. */
+  callId: string;
+  token: string;
 }
 
 /**
- * KEYS and ARGV of one track-site-n.lua call for events of one site, in arrival order.
- * Identical counters are summed here, so Redis sees one HINCRBY per distinct counter.
+ * KEYS and ARGV of one track-site-n.lua call for events of one site, in arrival order, with
+ * every key the script may touch declared. Identical counters are summed here, so Redis sees
+ * one HINCRBY per distinct counter.
  */
 export function siteCall(
-  site: SiteKeys,
+  site: string,
   events: readonly EventWrite[],
   options: SiteCallOptions,
-  digest: (page: string) => string,
-): { keys: string[]; args: Array<string | number> } {
-  const buckets = new Map<number, EventWrite[]>();
+  context: SiteCallContext,
+): { keys: string[]; args: Array<string | number>; minutes: number[] } {
+  const siteKeys = context.keys.site(site);
+  const live = siteKeys.live;
+  const byMinute = new Map<number, EventWrite[]>();
   for (const e of events) {
     const minute = minuteOf(e.receivedAt);
-    const list = buckets.get(minute);
+    const list = byMinute.get(minute);
     if (list) list.push(e);
-    else buckets.set(minute, [e]);
+    else byMinute.set(minute, [e]);
   }
-  const payload = {
-    b: [...buckets].map(([minute, list]) => bucketPart(minute, list, digest)),
-    l: options.live && livePart(site, events, options.live),
-  };
-  return { keys: [site.pending], args: [site.tag, options.maxValuesPerDimension, digest(OTHER), JSON.stringify(payload), ...NAMES] };
+  const keys: string[] = [siteKeys.pending, live.call(context.callId)];
+  const bucketArgs: Array<string | number> = [];
+  const minutes = [...byMinute.keys()];
+  const bucketIndex = new Map<number, number>();
+  minutes.forEach((minute, i) => {
+    bucketIndex.set(minute, i + 1);
+    const generation = context.generation(minute);
+    const bucket = context.keys.bucket({ site, minute });
+    const k = keys.length + 1;
+    keys.push(bucket.generation, ...bucketDataKeys(bucket, generation, context.digest(OTHER)));
+    const l = options.live ? keys.length + 1 : 0;
+    if (options.live) for (const kind of LIVE_MINUTE_KINDS) keys.push(live.minute(kind, minute));
+    bucketArgs.push(...bucketPart(minute, byMinute.get(minute)!, { generation, k, l, bucket, keys, digest: context.digest, live: !!options.live }));
+  });
+
+  let liveArgs: Array<string | number> = [0, 0, 0, 0];
+  const sessionArgs: Array<string | number> = [];
+  let sessions = 0;
+  if (options.live) {
+    const idle = options.live.sessionIdleMinutes;
+    const window = Math.floor(minutes[minutes.length - 1]! / (idle * 60_000));
+    const g = keys.length + 1;
+    keys.push(live.sessionsCreated(window), live.sessionsCreated(window - 1), live.cappedVisitors(window));
+    liveArgs = [idle * 60, options.live.cap, options.live.sessionCap, g];
+    const visitors = new Map<string, { bucket: number; entry: string; hits: number }>();
+    for (const e of events) {
+      const visitor = visitors.get(e.visitorId);
+      if (visitor) visitor.hits++;
+      else visitors.set(e.visitorId, { bucket: bucketIndex.get(minuteOf(e.receivedAt))!, entry: e.path, hits: 1 });
+    }
+    for (const [id, v] of visitors) {
+      keys.push(live.session(id));
+      sessionArgs.push(keys.length, v.bucket, v.entry, v.hits);
+      sessions++;
+    }
+  }
+  const ttl = options.live ? LIVE_MINUTE_KINDS.map((kind) => liveRetentionSeconds(kind, options.live!.sessionIdleMinutes)) : [0, 0, 0, 0, 0];
+  const args: Array<string | number> = [
+    options.maxValuesPerDimension,
+    context.token,
+    CALL_MARKER_SECONDS,
+    minutes.length,
+    options.live ? 1 : 0,
+    ...liveArgs,
+    ...ttl,
+    sessions,
+    ...bucketArgs,
+    ...sessionArgs,
+  ];
+  return { keys, args, minutes };
 }
 
-/** A bucket's entry of the payload (see the script's `b`). */
-function bucketPart(minute: number, events: readonly EventWrite[], digest: (page: string) => string): unknown[] {
-  // Nested maps keyed by the events' own strings: a string hashes once and is looked up many
-  // times, where composite keys would build and hash a new string per event and dimension.
-  const groups = new Map<string, EventGroup>();
-  for (const e of events) {
-    let g = groups.get(e.event);
-    if (!g) groups.set(e.event, (g = { index: groups.size + 1, count: 0, values: DIMENSIONS.map(() => new Map()), pages: new Map() }));
-    g.count++;
-    add(g.values[PAGE]!, e.path);
-    add(g.values[REFERRER]!, e.referrer);
-    add(g.values[DEVICE]!, e.device);
-    add(g.values[UTM_SOURCE]!, e.utmSource);
-    add(g.values[UTM_MEDIUM]!, e.utmMedium);
-    add(g.values[UTM_CAMPAIGN]!, e.utmCampaign);
-    const ids = g.pages.get(e.path);
-    if (ids) ids.push(e.visitorId);
-    else g.pages.set(e.path, [e.visitorId]);
-  }
-  const names: unknown[] = [];
-  const counters: unknown[] = [];
-  const pages: unknown[] = [];
-  for (const [name, g] of groups) {
-    names.push([name, g.count]);
-    g.values.forEach((values, d) => {
-      for (const [value, n] of values) counters.push([g.index, d + 1, value, n]);
-    });
-    for (const [page, ids] of g.pages) pages.push([g.index, digest(page), page, ids]);
-  }
-  return [minuteId(minute), events.length, names, counters, pages];
+/** The generation's keys in the order the script takes them after the generation key (k+1 … k+12). */
+function bucketDataKeys(bucket: BucketKeys, generation: number, otherDigest: string): string[] {
+  return [
+    bucket.eventCount(generation),
+    ...DIMENSIONS.map((d) => bucket.counter(d, generation)),
+    bucket.engagedEarlier(generation),
+    bucket.siteHll(generation),
+    bucket.pageHll(otherDigest, generation),
+  ];
 }
 
 interface EventGroup {
   /** 1-based position among the bucket's event names. */
   index: number;
   count: number;
-  /** Per dimension (0-based DIMENSIONS index), value → count. */
-  values: Array<Map<string, number>>;
+  /** Per dimension number 2..7, value → count. */
+  values: Map<number, Map<string, number>>;
   /** Page → the visitor ids seen on it. */
   pages: Map<string, string[]>;
 }
 
-/** The live part of the payload (see the script's `l`). */
-function livePart(site: SiteKeys, events: readonly EventWrite[], live: { sessionIdleMinutes: number; cap: number }): object {
-  const minutes = new Map<number, LiveMinute>();
-  const visitors = new Map<string, { minuteIndex: number; entry: string; hits: number }>();
+/** A bucket's header and sections of ARGV (see the script); pushes its page HyperLogLog keys. */
+function bucketPart(
+  minute: number,
+  events: readonly EventWrite[],
+  at: { generation: number; k: number; l: number; bucket: BucketKeys; keys: string[]; digest: (page: string) => string; live: boolean },
+): Array<string | number> {
+  // Nested maps keyed by the events' own strings: a string hashes once and is looked up many
+  // times, where composite keys would build and hash a new string per event and dimension.
+  const groups = new Map<string, EventGroup>();
+  const visitors = new Set<string>();
+  const sets = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
+  let pageviews = 0;
   for (const e of events) {
-    const minute = minuteOf(e.receivedAt);
-    let m = minutes.get(minute);
-    if (!m) minutes.set(minute, (m = { index: minutes.size + 1, pageviews: 0, events: 0, visitors: new Set(), sets: [new Map(), new Map(), new Map()] }));
-    m.events++;
-    m.visitors.add(e.visitorId);
-    if (e.event === PAGEVIEW_EVENT) {
-      m.pageviews++;
-      add(m.sets[0]!, e.path);
-      add(m.sets[1]!, e.referrer);
-    } else {
-      add(m.sets[2]!, e.event);
+    let g = groups.get(e.event);
+    if (!g) {
+      g = { index: groups.size + 1, count: 0, values: new Map([[PAGE, new Map()], [REFERRER, new Map()], [DEVICE, new Map()], [UTM_SOURCE, new Map()], [UTM_MEDIUM, new Map()], [UTM_CAMPAIGN, new Map()]]), pages: new Map() };
+      groups.set(e.event, g);
     }
-    const visitor = visitors.get(e.visitorId);
-    if (visitor) visitor.hits++;
-    else visitors.set(e.visitorId, { minuteIndex: m.index, entry: e.path, hits: 1 });
+    g.count++;
+    add(g.values.get(PAGE)!, e.path);
+    add(g.values.get(REFERRER)!, e.referrer);
+    add(g.values.get(DEVICE)!, e.device);
+    add(g.values.get(UTM_SOURCE)!, e.utmSource);
+    add(g.values.get(UTM_MEDIUM)!, e.utmMedium);
+    add(g.values.get(UTM_CAMPAIGN)!, e.utmCampaign);
+    const ids = g.pages.get(e.path);
+    if (ids) ids.push(e.visitorId);
+    else g.pages.set(e.path, [e.visitorId]);
+    visitors.add(e.visitorId);
+    if (!at.live) continue;
+    if (e.event === PAGEVIEW_EVENT) {
+      pageviews++;
+      add(sets[0]!, e.path);
+      add(sets[1]!, e.referrer);
+    } else {
+      add(sets[2]!, e.event);
+    }
   }
-  const m: unknown[] = [];
-  const z: unknown[] = [];
-  for (const [minute, lm] of minutes) {
-    m.push([minuteId(minute), minute / 1_000, lm.pageviews, lm.events, [...lm.visitors]]);
-    lm.sets.forEach((members, i) => {
-      for (const [member, count] of members) z.push([lm.index, SET_INDEXES[i], member, count]);
-    });
+  const names: Array<string | number> = [];
+  const counters: Array<string | number> = [];
+  const pages: Array<string | number> = [];
+  const pageKeys = new Map<string, number>();
+  let counterCount = 0;
+  let pageGroups = 0;
+  for (const [name, g] of groups) {
+    names.push(name, g.count);
+    for (const [dimension, values] of g.values) {
+      for (const [value, n] of values) {
+        counters.push(g.index, dimension, value, n);
+        counterCount++;
+      }
+    }
+    for (const [page, ids] of g.pages) {
+      let key = pageKeys.get(page);
+      if (key === undefined) {
+        at.keys.push(at.bucket.pageHll(at.digest(page), at.generation));
+        pageKeys.set(page, (key = at.keys.length));
+      }
+      pages.push(g.index, page, key, ids.length, ...ids);
+      pageGroups++;
+    }
   }
-  const s: unknown[] = [];
-  for (const [id, v] of visitors) s.push([site.live.sessionDigest(id), v.minuteIndex, v.entry, v.hits]);
-  return {
-    cap: live.cap,
-    idle: live.sessionIdleMinutes * 60,
-    ttl: MINUTE_KINDS.map((kind) => liveRetentionSeconds(kind, live.sessionIdleMinutes)),
-    m,
-    z,
-    s,
-  };
-}
-
-interface LiveMinute {
-  /** 1-based position among the call's minutes. */
-  index: number;
-  pageviews: number;
-  events: number;
-  visitors: Set<string>;
-  /** Member → count for pages, referrers and custom events (SET_INDEXES order). */
-  sets: Array<Map<string, number>>;
+  const members: Array<string | number> = [];
+  let memberCount = 0;
+  [SET_PAGES, SET_REFERRERS, SET_EVENTS].forEach((set, i) => {
+    for (const [member, n] of sets[i]!) {
+      members.push(set, member, n);
+      memberCount++;
+    }
+  });
+  return [
+    minuteId(minute),
+    minute / 1_000,
+    at.generation,
+    at.k,
+    at.l,
+    events.length,
+    pageviews,
+    groups.size,
+    counterCount,
+    pageGroups,
+    visitors.size,
+    memberCount,
+    ...names,
+    ...counters,
+    ...pages,
+    ...visitors,
+    ...members,
+  ];
 }
 
 function add(values: Map<string, number>, value: string | undefined): void {
   if (value) values.set(value, (values.get(value) ?? 0) + 1);
 }
+
+

@@ -1,10 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { AnalyticsKeys, BucketKeys, DIMENSIONS, minuteId, minuteOf, parseMinuteId, type BucketRef, type Dimension } from './keys.js';
-import { WriteBatcher, type EventWrite } from './write-batcher.js';
+import {
+  AnalyticsKeys,
+  DIMENSIONS,
+  ENGAGED_VISIT_EVENT,
+  OTHER,
+  minuteId,
+  minuteOf,
+  pageDigest,
+  parseGeneration,
+  parseMinuteId,
+  type BucketRef,
+  type Dimension,
+} from './keys.js';
+import { WriteBatcher, type EventWrite, type WriteOptions } from './write-batcher.js';
 import { liveDefaults, type LiveOptions } from './live-options.js';
 import { readLiveView, type LiveView } from './live-view.js';
-import { callScript, defineScripts } from './scripts.js';
+import { callScript, defineScripts, scriptCommand } from './scripts.js';
+import { EVERYSEC_WAIT_MS, claimDurability, type ClaimReplicas } from './durability.js';
+import { execPipeline, masterNodes, parseInfo, servingHealth, type RedisClient } from './redis-client.js';
+
+type Reply = [Error | null, unknown];
 
 export interface AnalyticsStoreOptions {
   /** Prefix of every key, inside the hash tags. Default `rta`. */
@@ -19,6 +34,8 @@ export interface AnalyticsStoreOptions {
    * Default off.
    */
   live?: LiveOptions;
+  /** The tracker's writes: replicas to wait for, and the session cap's report. */
+  writes?: Pick<WriteOptions, 'waitReplicas' | 'waitTimeoutMs' | 'onSessionsCapped'>;
 }
 
 export const storeDefaults = { prefix: 'rta', maxValuesPerDimension: 10_000, scanCount: 1_000 } as const;
@@ -30,6 +47,14 @@ export interface Claim {
   batchId: string;
 }
 
+/** A counter of a claimed generation. */
+export interface ClaimedCounter {
+  event: string;
+  dimension: Dimension;
+  value: string;
+  count: bigint;
+}
+
 /** Everything a claim holds, shaped like the warehouse's `MinuteBatch`. */
 export interface ClaimedBatch {
   batchId: string;
@@ -37,19 +62,33 @@ export interface ClaimedBatch {
   minute: Date;
   /** Events counted in this claim. */
   events: number;
-  counters: Array<{ event: string; dimension: Dimension; value: string; count: bigint }>;
+  counters: ClaimedCounter[];
   visitors: Array<{ dimension: 'total' | 'page'; value: string; visitors: number; sketch: Uint8Array }>;
+  /**
+   * Engaged visits of visits that started in an earlier minute, by that minute: they belong to
+   * the minute the visit started, and load as batches of their own (`<batch id>+<minute id>`).
+   */
+  earlier: Array<{ batchId: string; minute: Date; counters: ClaimedCounter[] }>;
+}
+
+/** Why a claim could not be made durable: it stays open, and a later flush loads it. */
+export class ClaimNotDurable extends Error {
+  override readonly name = 'ClaimNotDurable';
+  readonly code = 'CLAIM_NOT_DURABLE';
 }
 
 const FIELD_SEPARATOR = '\x1f';
 /** Minute ids have four-digit years: from here on, a bound means "every minute". */
 const LAST_MINUTE_ID_TIME = Date.UTC(9999, 11, 31, 23, 59);
+/** How long a claim may wait for its replicas or its AOF fsync, ms. */
+const CLAIM_WAIT_MS = 5_000;
 
 /**
  * Redis side of the pipeline: the tracker's writes, and the flusher's claim → read → delete.
  * Crash safety comes from the order: a claim only moves the tracker to a new generation, the
  * claimed generation stays in Redis (listed in the bucket's claims) until `deleteClaim`, which
- * the flusher calls only after the warehouse committed the batch.
+ * the flusher calls only after the warehouse committed the batch. Every command touches one
+ * slot (a site's hash tag, or one global key), so the same code runs on Redis Cluster.
  */
 export class AnalyticsStore {
   readonly keys: AnalyticsKeys;
@@ -57,9 +96,11 @@ export class AnalyticsStore {
   private readonly scanCount: number;
   private readonly writes: WriteBatcher;
   private readonly sessionIdleMinutes: number;
+  /** run_id of every master at the last discovery of sites (see pendingBuckets). */
+  private discoveredOn = '';
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     options: AnalyticsStoreOptions = {},
   ) {
     this.keys = new AnalyticsKeys(options.prefix ?? storeDefaults.prefix);
@@ -68,10 +109,12 @@ export class AnalyticsStore {
     defineScripts(redis);
     this.sessionIdleMinutes = options.live?.sessionIdleMinutes ?? liveDefaults.sessionIdleMinutes;
     this.writes = new WriteBatcher(redis, this.keys, {
+      ...options.writes,
       maxValuesPerDimension: this.max,
       live: options.live && {
         sessionIdleMinutes: this.sessionIdleMinutes,
         cap: options.live.maxMembersPerMinute ?? this.max,
+        sessionCap: options.live.sessionCap ?? liveDefaults.sessionCap,
       },
     });
   }
@@ -89,19 +132,78 @@ export class AnalyticsStore {
     return events.length === 0 ? Promise.resolve() : this.writes.add(events);
   }
 
-  /** Buckets holding data or open claims whose minute starts before `before` (ms), oldest first. */
-  async pendingBuckets(before: number): Promise<BucketRef[]> {
+  /**
+   * Puts sites into the index of sites the flusher reads. Trackers call it at start and
+   * periodically, off the request path: one global key, which a Redis restarted empty or a
+   * failover may have lost.
+   */
+  async registerSites(sites: readonly string[]): Promise<void> {
+    if (sites.length > 0) await this.redis.sadd(this.keys.sites, ...sites);
+  }
+
+  /**
+   * Buckets holding data or open claims whose minute starts before `before` (ms), oldest first.
+   * The sites come from the index of sites, and, whenever a master is new or restarted since the
+   * last look (its run_id changed) or `discover` asks for it, also from a SCAN of every master
+   * for sites' pending indexes: a site whose buckets wait in Redis is found even if Redis lost
+   * the index of sites.
+   */
+  async pendingBuckets(before: number, options: { discover?: boolean; onUnreachable?: (site: string, error: Error) => void } = {}): Promise<BucketRef[]> {
     // Pending indexes are scored by minute id (yyyymmddhhmm), which orders like time.
     const last = before >= LAST_MINUTE_ID_TIME ? '+inf' : minuteId(minuteOf(before - 1));
-    // One command per site, all sent before the first reply (each index is in its site's slot).
-    const sites = await this.redis.smembers(this.keys.sites);
+    const sites = new Set(await this.redis.smembers(this.keys.sites));
+    const runIds = await this.masterRunIds();
+    if (options.discover || runIds !== this.discoveredOn) {
+      const found = await this.discoverSites();
+      const missing = found.filter((site) => !sites.has(site));
+      if (missing.length > 0) await this.registerSites(missing);
+      for (const site of missing) sites.add(site);
+      this.discoveredOn = runIds;
+    }
+    const list = [...sites];
+    // One command per site, all sent before the first reply (each index is in its site's
+    // slot). A site whose master does not answer (a failover in progress) waits for a later
+    // flush; the others go on.
     const [legacy, ...perSite] = await Promise.all([
       this.redis.zrangebyscore(this.keys.legacyPending, '-inf', `(${before}`),
-      ...sites.map((site) => this.redis.zrangebyscore(this.keys.site(site).pending, '-inf', last)),
+      ...list.map((site) =>
+        this.redis.zrangebyscore(this.keys.site(site).pending, '-inf', last).catch((error: Error) => {
+          if (!options.onUnreachable) throw error;
+          options.onUnreachable(site, error);
+          return [] as string[];
+        }),
+      ),
     ]);
-    const buckets: BucketRef[] = sites.flatMap((site, i) => perSite[i]!.map((id) => ({ site, minute: parseMinuteId(id) })));
+    const buckets: BucketRef[] = list.flatMap((site, i) => perSite[i]!.map((id) => ({ site, minute: parseMinuteId(id) })));
     buckets.push(...legacy!.map((member) => this.keys.parseLegacyMember(member)));
     return buckets.sort((a, b) => a.minute - b.minute || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
+  }
+
+  /** Sites whose pending index exists on some master (a SCAN of each master that answers). */
+  async discoverSites(): Promise<string[]> {
+    const sites = new Set<string>();
+    const pattern = this.keys.pendingPattern;
+    await Promise.all(
+      masterNodes(this.redis).map(async (node) => {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', this.scanCount);
+          for (const key of keys) {
+            const site = this.keys.siteOfPending(key);
+            if (site) sites.add(site);
+          }
+          cursor = next;
+        } while (cursor !== '0');
+      }),
+    );
+    return [...sites];
+  }
+
+  private async masterRunIds(): Promise<string> {
+    const ids = await Promise.all(
+      masterNodes(this.redis).map(async (node) => parseInfo(await node.info('server')).get('run_id') ?? '?'),
+    );
+    return ids.sort().join(',');
   }
 
   /** Takes the bucket's flush lock; returns the holder token, or null when another flush has it. */
@@ -111,6 +213,7 @@ export class AnalyticsStore {
     return ok === 'OK' ? token : null;
   }
 
+  /** Extends the lock while this holder still owns it; false when it expired and is gone or taken. */
   async extendLock(bucket: BucketRef, token: string, ttlMs: number): Promise<boolean> {
     return (await callScript(this.redis, 'extendLock', [this.keys.bucket(bucket).lock], [token, ttlMs])) === 1;
   }
@@ -131,13 +234,53 @@ export class AnalyticsStore {
   async claim(bucket: BucketRef): Promise<Claim | null> {
     const keys = this.keys.bucket(bucket);
     const prefix = `${bucket.site}/${new Date(bucket.minute).toISOString().slice(0, 16)}Z/`;
-    const result = (await callScript(
-      this.redis,
-      'claim',
-      [keys.generation, keys.claims, keys.eventCountBase],
-      [prefix, randomBytes(6).toString('hex')],
-    )) as [number, string] | null;
-    return result ? { bucket, generation: Number(result[0]), batchId: result[1] } : null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { generation } = parseGeneration(await this.redis.get(keys.generation));
+      const [status, gen, batchId] = (await callScript(this.redis, 'claim', [keys.generation, keys.claims, keys.eventCount(generation)], [
+        generation,
+        prefix,
+        randomBytes(6).toString('hex'),
+        randomBytes(6).toString('hex'),
+      ])) as [number, number, string?];
+      if (status === -1) continue; // another claim moved the generation on since the GET
+      return status === 0 ? null : { bucket, generation: Number(gen), batchId: batchId! };
+    }
+    throw new Error(`the generation of ${bucket.site} ${new Date(bucket.minute).toISOString()} kept moving while claiming it`);
+  }
+
+  /**
+   * Makes everything written to the bucket's master so far durable before a load: the claims
+   * and the flush lock this client just set, and so every older claim, since a master's writes
+   * replicate and reach its AOF in order. `replicas` replicas must acknowledge them (WAIT), and
+   * the master's AOF must have them (WAITAOF where the server has it, Redis ≥ 7.2). Returns
+   * when the load may start: now, or for AOF `everysec` without WAITAOF a moment later, after
+   * the once-a-second fsync. Throws ClaimNotDurable when the replicas do not acknowledge in
+   * time: the claims stay open and a later flush loads them.
+   */
+  async makeDurable(bucket: BucketRef, replicas: ClaimReplicas): Promise<number> {
+    const keys = this.keys.bucket(bucket);
+    // Commands without keys go with the pipeline's keyed command: to the bucket's master.
+    const facts = await execPipeline(this.redis.pipeline().exists(keys.lock).info('replication', 'persistence', 'server').config('GET', 'appendfsync'));
+    const [, [infoError, info], [, appendfsync]] = facts as [Reply, Reply, Reply];
+    if (infoError) throw infoError;
+    const durability = claimDurability(String(info), replicas, (appendfsync as string[] | undefined)?.[1]);
+    if (durability.replicas === 0 && durability.aof !== 'waitaof') {
+      return durability.aof === 'fsync-second' ? Date.now() + EVERYSEC_WAIT_MS : Date.now();
+    }
+    const pipeline = this.redis.pipeline().exists(keys.lock);
+    if (durability.aof === 'waitaof') pipeline.call('WAITAOF', 1, durability.replicas, CLAIM_WAIT_MS);
+    else pipeline.call('WAIT', durability.replicas, CLAIM_WAIT_MS);
+    const [, [error, reply]] = (await execPipeline(pipeline)) as [Reply, Reply];
+    if (error) throw error;
+    const [local, acknowledged] = durability.aof === 'waitaof' ? (reply as [number, number]) : [1, reply as number];
+    if (local < 1 || acknowledged < durability.replicas) {
+      throw new ClaimNotDurable(
+        `the claims of ${bucket.site} ${new Date(bucket.minute).toISOString()} reached ${acknowledged} of ${durability.replicas} replica(s)` +
+          (local < 1 ? ' and not the AOF' : '') +
+          ` within ${CLAIM_WAIT_MS} ms; they stay open for a later flush`,
+      );
+    }
+    return Date.now();
   }
 
   /**
@@ -146,19 +289,32 @@ export class AnalyticsStore {
    */
   async readClaim(claim: Claim): Promise<ClaimedBatch> {
     const keys = this.keys.bucket(claim.bucket);
-    const at = (base: string) => BucketKeys.at(base, claim.generation);
-    const counters: ClaimedBatch['counters'] = [];
+    const gen = claim.generation;
+    const counters: ClaimedCounter[] = [];
     for (const dimension of DIMENSIONS) {
-      for (const [field, count] of await this.scanHash(at(keys.counterBase(dimension)))) {
+      for (const [field, count] of await this.scanHash(keys.counter(dimension, gen))) {
         const cut = field.indexOf(FIELD_SEPARATOR);
-        if (cut === 0) continue; // the hash-table marker of track-site-n.lua, not a counter
+        if (cut <= 0) continue; // the hash-table marker of track-site-n.lua, not a counter
         counters.push({ event: field.slice(0, cut), dimension, value: field.slice(cut + 1), count: BigInt(count) });
       }
     }
+    const earlier = new Map<string, ClaimedCounter[]>();
+    for (const [field, count] of await this.scanHash(keys.engagedEarlier(gen))) {
+      const cut = field.indexOf(FIELD_SEPARATOR);
+      if (cut <= 0) continue;
+      const start = field.slice(0, cut);
+      let rows = earlier.get(start);
+      if (!rows) earlier.set(start, (rows = []));
+      const n = BigInt(count);
+      const total = rows.find((r) => r.dimension === 'total');
+      if (total) total.count += n;
+      else rows.push({ event: ENGAGED_VISIT_EVENT, dimension: 'total', value: '', count: n });
+      rows.push({ event: ENGAGED_VISIT_EVENT, dimension: 'entry_page', value: field.slice(cut + 1), count: n });
+    }
     const pages = [...new Set(counters.filter((c) => c.dimension === 'page').map((c) => c.value))];
     const hlls = [
-      { dimension: 'total' as const, value: '', key: at(keys.siteHllBase) },
-      ...pages.map((page) => ({ dimension: 'page' as const, value: page, key: at(keys.pageHllBase(page)) })),
+      { dimension: 'total' as const, value: '', key: keys.siteHll(gen) },
+      ...pages.map((page) => ({ dimension: 'page' as const, value: page, key: keys.pageHll(pageDigest(page), gen) })),
     ];
     const visitors: ClaimedBatch['visitors'] = [];
     for (let i = 0; i < hlls.length; i += this.scanCount) {
@@ -173,7 +329,7 @@ export class AnalyticsStore {
         if (sketch) visitors.push({ dimension: h.dimension, value: h.value, visitors: Number(count), sketch: sketch as Buffer });
       });
     }
-    const events = Number((await this.redis.get(at(keys.eventCountBase))) ?? 0);
+    const events = Number((await this.redis.get(keys.eventCount(gen))) ?? 0);
     return {
       batchId: claim.batchId,
       site: claim.bucket.site,
@@ -181,51 +337,74 @@ export class AnalyticsStore {
       events,
       counters,
       visitors,
+      earlier: [...earlier].map(([start, rows]) => ({ batchId: `${claim.batchId}+${start}`, minute: new Date(parseMinuteId(start)), counters: rows })),
     };
   }
 
   /** Deletes a claimed generation after the warehouse committed it. Safe to repeat. */
   async deleteClaim(claim: Claim, batch: Pick<ClaimedBatch, 'visitors'>): Promise<void> {
     const keys = this.keys.bucket(claim.bucket);
-    const at = (base: string) => BucketKeys.at(base, claim.generation);
-    const pageKeys = batch.visitors.filter((v) => v.dimension === 'page').map((v) => at(keys.pageHllBase(v.value)));
+    const gen = claim.generation;
+    const pageKeys = batch.visitors.filter((v) => v.dimension === 'page').map((v) => keys.pageHll(pageDigest(v.value), gen));
     for (let i = 0; i < pageKeys.length; i += this.scanCount) {
       await this.redis.unlink(...pageKeys.slice(i, i + this.scanCount));
     }
     // The claim entry goes last and with the rest, so a crash before it repeats a harmless delete.
     await this.redis
       .multi()
-      .unlink(at(keys.eventCountBase), at(keys.siteHllBase), ...DIMENSIONS.map((d) => at(keys.counterBase(d))))
-      .hdel(keys.claims, String(claim.generation))
+      .unlink(...keys.dataKeys(gen), keys.pageHll(pageDigest(OTHER), gen))
+      .hdel(keys.claims, String(gen))
       .exec();
   }
 
   /** Drops an empty bucket from its pending index; false when it still holds data. */
   async retireBucket(bucket: BucketRef): Promise<boolean> {
     const keys = this.keys.bucket(bucket);
-    const bucketKeys = [keys.generation, keys.claims, keys.eventCountBase];
-    if (!bucket.legacyKeys) {
-      const pending = this.keys.site(bucket.site).pending;
-      return (await callScript(this.redis, 'retireBucket', [...bucketKeys, pending], [minuteId(bucket.minute)])) === 1;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { generation } = parseGeneration(await this.redis.get(keys.generation));
+      const bucketKeys = [keys.generation, keys.claims, keys.eventCount(generation)];
+      if (!bucket.legacyKeys) {
+        const pending = this.keys.site(bucket.site).pending;
+        const retired = (await callScript(this.redis, 'retireBucket', [...bucketKeys, pending], [generation, minuteId(bucket.minute)])) as number;
+        if (retired === -1) continue;
+        return retired === 1;
+      }
+      // The legacy index is in another slot. Its entry is removed first and put back if the
+      // bucket still holds data, so a tracker of the old version still writing (which re-adds
+      // the entry after its counters) never leaves an event unindexed.
+      const member = this.keys.legacyMember(bucket);
+      await this.redis.zrem(this.keys.legacyPending, member);
+      if ((await callScript(this.redis, 'retireBucket', bucketKeys, [generation])) === 1) return true;
+      await this.redis.zadd(this.keys.legacyPending, bucket.minute, member);
+      return false;
     }
-    // The legacy index is in another slot. Its entry is removed first and put back if the bucket
-    // still holds data, so a tracker of the old version still writing (which re-adds the entry
-    // after its counters) never leaves an event unindexed.
-    const member = this.keys.legacyMember(bucket);
-    await this.redis.zrem(this.keys.legacyPending, member);
-    if ((await callScript(this.redis, 'retireBucket', bucketKeys, [])) === 1) return true;
-    await this.redis.zadd(this.keys.legacyPending, bucket.minute, member);
     return false;
   }
 
-  /** Events waiting in a bucket: its current generation plus open claims. */
-  async bucketEvents(bucket: BucketRef): Promise<number> {
+  /**
+   * What waits in a bucket: the generations holding data not yet loaded (its current one if it
+   * was written, and every open claim) and their events. A bucket with none is fully loaded
+   * and only waits to leave the pending index.
+   */
+  async bucketBacklog(bucket: BucketRef): Promise<{ generations: number; events: number }> {
     const keys = this.keys.bucket(bucket);
-    const generation = Number((await this.redis.get(keys.generation)) ?? 0);
+    const { generation } = parseGeneration(await this.redis.get(keys.generation));
     const claims = await this.openClaims(bucket);
-    const gens = [generation, ...claims.map((c) => c.generation)];
-    const counts = await this.redis.mget(...gens.map((g) => BucketKeys.at(keys.eventCountBase, g)));
-    return counts.reduce((sum, c) => sum + Number(c ?? 0), 0);
+    const gens = [...new Set([generation, ...claims.map((c) => c.generation)])];
+    // A generation holding only visit counts has an event count of 0: the key's existence is what says it holds data.
+    const counts = await Promise.all(gens.map((g) => this.redis.get(keys.eventCount(g))));
+    const written = counts.filter((c) => c !== null);
+    return { generations: written.length, events: written.reduce((sum, c) => sum + Number(c), 0) };
+  }
+
+  /**
+   * The buckets before `before` (ms) that hold data not yet loaded, with what waits in each,
+   * oldest first: the pending buckets less those fully loaded that only wait to leave the index.
+   */
+  async backlog(before: number, options: { discover?: boolean } = {}): Promise<Array<BucketRef & { generations: number; events: number }>> {
+    const buckets = await this.pendingBuckets(before, options);
+    const backlogs = await Promise.all(buckets.map((bucket) => this.bucketBacklog(bucket)));
+    return buckets.map((bucket, i) => ({ ...bucket, ...backlogs[i]! })).filter((b) => b.generations > 0);
   }
 
   /** The visitor salt of a UTC day (`yyyy-mm-dd`), created on first use, kept 48 hours. */
@@ -242,6 +421,17 @@ export class AnalyticsStore {
   async lastFlush(): Promise<unknown> {
     const text = await this.redis.get(this.keys.lastFlush);
     return text === null ? null : JSON.parse(text);
+  }
+
+  /** Memory used by Redis, summed over every master, bytes. */
+  async usedMemory(): Promise<number> {
+    const sizes = await Promise.all(masterNodes(this.redis).map(async (node) => Number(parseInfo(await node.info('memory')).get('used_memory') ?? 0)));
+    return sizes.reduce((a, b) => a + b, 0);
+  }
+
+  /** Whether Redis can serve these sites' writes now; a reason when not (see servingHealth). */
+  health(sites: readonly string[]): Promise<string | undefined> {
+    return servingHealth(this.redis, sites.map((site) => this.keys.site(site).tag));
   }
 
   private async scanHash(key: string): Promise<Map<string, string>> {

@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { pageDigest, type AnalyticsKeys } from './keys.js';
 import { siteCall, type SiteCallOptions } from './site-call.js';
-import { callScript } from './scripts.js';
+import { callScript, scriptCommand } from './scripts.js';
 import { memo } from './memo.js';
+import { execPipeline, type RedisClient } from './redis-client.js';
 
 /** One event as the tracker counts it. */
 export interface EventWrite {
@@ -19,15 +20,32 @@ export interface EventWrite {
   receivedAt: number;
 }
 
-/** Events per script call; bounds how long one call holds Redis (about 15 commands per event). */
+export interface WriteOptions extends SiteCallOptions {
+  /**
+   * Replicas that must have a write before it counts as done (`WAIT` after the script call, on
+   * its connection). Default 0: done once the master has it.
+   */
+  waitReplicas?: number;
+  /** How long `WAIT` may take, milliseconds. Default 1,000. */
+  waitTimeoutMs?: number;
+  /** Told how many new visitors of a call got no session because of the session cap. */
+  onSessionsCapped?: (site: string, count: number) => void;
+}
+
+/** Events per script call; bounds how long one call holds Redis (a few commands per event). */
 const MAX_EVENTS_PER_CALL = 256;
-/**
- * Flushes in flight at once. Events arriving while they are in flight wait for one to finish
- * (group commit): under load batches grow and Redis sees fewer, larger calls; when idle a
- * request still waits for exactly one round trip.
- */
-const MAX_IN_FLIGHT = 1;
 const CACHE_LIMIT = 20_000;
+/** Calls again after a claim moved a generation on; more in a row means something is wrong. */
+const MAX_ATTEMPTS = 5;
+/** Minutes of generations remembered per site (older minutes are rarely written). */
+const GENERATION_MINUTES = 120;
+/** A site this process writes is put into the index of sites again after this long (ms). */
+const REGISTER_EVERY_MS = 30_000;
+
+export class ReplicationTimeout extends Error {
+  override readonly name = 'ReplicationTimeout';
+  readonly code = 'REDIS_REPLICATION_TIMEOUT';
+}
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -42,81 +60,147 @@ interface SiteBatch {
 }
 
 /**
- * Gathers the events of the `track` calls made while the previous write is in flight and
- * writes them with one track-site call per site (all of a site's keys share one hash slot):
- * counters, HyperLogLogs, sessions, the visit counts they decide, the live view and the
- * bucket's pending-index entry, atomically. Each caller's promise settles when Redis has
- * acknowledged every call holding its events, so "answered" means "in Redis".
+ * A site's writes: the batch gathering events, the full ones waiting, and whether a write is
+ * in flight. Each site has its own round trip: on a cluster a slow or failing shard holds up
+ * only its own sites.
+ */
+interface SiteQueue {
+  open: SiteBatch | undefined;
+  sealed: SiteBatch[];
+  inFlight: boolean;
+  scheduled: boolean;
+}
+
+/**
+ * Gathers the events of the `track` calls made while the site's previous write is in flight and
+ * writes them with one track-site call (all of a site's keys share one hash slot): counters,
+ * HyperLogLogs, sessions, the visit counts they decide, the live view and the bucket's
+ * pending-index entry, atomically (group commit: under load calls grow and Redis sees fewer,
+ * larger ones; when idle a request still waits for exactly one round trip). Each caller's
+ * promise settles when Redis has acknowledged every call holding its events (and
+ * `waitReplicas` replicas have them), so "answered" means "in Redis". A call touches only its
+ * site's slot.
  */
 export class WriteBatcher {
-  private open = new Map<string, SiteBatch>();
-  private sealed: SiteBatch[] = [];
-  private scheduled = false;
-  private inFlight = 0;
+  private readonly queues = new Map<string, SiteQueue>();
   private readonly pageDigests = new Map<string, string>();
-  /** Sites this process has put into the sites index (or is putting). */
-  private readonly registered = new Map<string, Promise<unknown>>();
+  /** Per site, minute → the generation this process last saw current (absent: 0). */
+  private readonly generations = new Map<string, Map<number, number>>();
+  /** When this process last put each site into the index of sites (ms). */
+  private readonly registered = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: AnalyticsKeys,
-    private readonly options: SiteCallOptions,
+    private readonly options: WriteOptions,
   ) {}
 
   add(events: readonly EventWrite[]): Promise<void> {
     const waits = new Set<Promise<void>>();
+    const touched = new Set<SiteQueue>();
     for (const event of events) {
-      let batch = this.open.get(event.site);
-      if (!batch) this.open.set(event.site, (batch = { site: event.site, events: [], done: deferred() }));
+      let queue = this.queues.get(event.site);
+      if (!queue) this.queues.set(event.site, (queue = { open: undefined, sealed: [], inFlight: false, scheduled: false }));
+      const batch = (queue.open ??= { site: event.site, events: [], done: deferred() });
       batch.events.push(event);
       waits.add(batch.done.promise);
       if (batch.events.length >= MAX_EVENTS_PER_CALL) {
-        this.sealed.push(batch);
-        this.open.delete(event.site);
+        queue.sealed.push(batch);
+        queue.open = undefined;
       }
+      touched.add(queue);
     }
-    this.schedule();
+    for (const queue of touched) this.schedule(queue);
     return waits.size === 1 ? [...waits][0]! : Promise.all(waits).then(() => undefined);
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
-    if (this.open.size + this.sealed.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+  private schedule(queue: SiteQueue): void {
+    if (queue.scheduled || queue.inFlight || (queue.sealed.length === 0 && !queue.open)) return;
+    queue.scheduled = true;
+    setImmediate(() => this.flush(queue));
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batches = [...this.sealed, ...this.open.values()];
-    this.sealed = [];
-    this.open = new Map();
-    this.inFlight++;
+  private flush(queue: SiteQueue): void {
+    queue.scheduled = false;
+    const batches = queue.open ? [...queue.sealed, queue.open] : queue.sealed;
+    queue.sealed = [];
+    queue.open = undefined;
+    queue.inFlight = true;
     void Promise.all(batches.map((batch) => this.send(batch).then(() => batch.done.resolve(), batch.done.reject))).then(() => {
-      this.inFlight--;
-      this.schedule();
+      queue.inFlight = false;
+      this.schedule(queue);
     });
   }
 
+  /**
+   * One call, repeated with the current generations' keys when a claim moved one on (the
+   * script then wrote nothing). The call id stays the same across attempts, so a repeat of a
+   * call whose reply was lost (a retry after a failover) writes nothing twice.
+   */
   private async send(batch: SiteBatch): Promise<void> {
-    await this.register(batch.site);
-    const call = siteCall(this.keys.site(batch.site), batch.events, this.options, (page) => this.digest(page));
-    await callScript(this.redis, 'trackSite', call.keys, call.args);
+    this.register(batch.site);
+    const generations = this.siteGenerations(batch.site);
+    const callId = randomBytes(9).toString('base64url');
+    for (let attempt = 1; ; attempt++) {
+      const call = siteCall(batch.site, batch.events, this.options, {
+        keys: this.keys,
+        generation: (minute) => generations.get(minute) ?? 0,
+        digest: (page) => this.digest(page),
+        callId,
+        token: randomBytes(6).toString('hex'),
+      });
+      const reply = (await this.call(call.keys, call.args)) as number[];
+      if (reply[0] === 1) {
+        if (reply[1]! > 0) this.options.onSessionsCapped?.(batch.site, reply[1]!);
+        return;
+      }
+      if (reply[0] === 2) return;
+      call.minutes.forEach((minute, i) => generations.set(minute, reply[i + 1]!));
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`the generations of ${batch.site} kept moving over ${MAX_ATTEMPTS} calls`);
+    }
+  }
+
+  private async call(keys: string[], args: Array<string | number>): Promise<unknown> {
+    const replicas = this.options.waitReplicas ?? 0;
+    if (replicas === 0) return callScript(this.redis, 'trackSite', keys, args);
+    const timeoutMs = this.options.waitTimeoutMs ?? 1_000;
+    // WAIT covers the writes of its own connection: it goes in one pipeline with the call.
+    const pipeline = this.redis.pipeline();
+    scriptCommand(pipeline, 'trackSite', keys, args);
+    pipeline.call('WAIT', replicas, timeoutMs);
+    const [[scriptError, reply], [waitError, acknowledged]] = (await execPipeline(pipeline)) as Array<[Error | null, unknown]> as [
+      [Error | null, unknown],
+      [Error | null, unknown],
+    ];
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    if (Number(acknowledged) < replicas) {
+      throw new ReplicationTimeout(`only ${acknowledged} of ${replicas} replicas acknowledged the write within ${timeoutMs} ms`);
+    }
+    return reply;
   }
 
   /**
-   * Puts the site into the sites index, where the flusher finds each site's pending buckets,
-   * before this process first writes the site (awaited, so the entry exists before any bucket
-   * whatever shard holds it).
+   * Puts the site into the index of sites, where the flusher starts, off the request path: sent
+   * before the call and not awaited (on one connection Redis runs it first; on a cluster the
+   * index may be on another node, which a request must not depend on). Repeated every
+   * REGISTER_EVERY_MS, so the index heals after Redis lost it; a failure is retried next call.
    */
-  private register(site: string): Promise<unknown> {
-    let registered = this.registered.get(site);
-    if (!registered) {
-      registered = this.redis.sadd(this.keys.sites, site);
-      registered.catch(() => this.registered.delete(site)); // the write fails too; retried next time
-      this.registered.set(site, registered);
+  private register(site: string): void {
+    const now = Date.now();
+    if (now - (this.registered.get(site) ?? -Infinity) < REGISTER_EVERY_MS) return;
+    this.registered.set(site, now);
+    this.redis.sadd(this.keys.sites, site).catch(() => this.registered.delete(site));
+  }
+
+  private siteGenerations(site: string): Map<number, number> {
+    let generations = this.generations.get(site);
+    if (!generations) this.generations.set(site, (generations = new Map()));
+    if (generations.size > GENERATION_MINUTES) {
+      const newest = Math.max(...generations.keys());
+      for (const minute of generations.keys()) if (minute < newest - GENERATION_MINUTES * 60_000) generations.delete(minute);
     }
-    return registered;
+    return generations;
   }
 
   private digest(page: string): string {

@@ -51,7 +51,7 @@ describe('AnalyticsStore', () => {
     const bucket = { site: 'example.com', minute: minuteOf(T0) };
     expect(await store.pendingBuckets(T0 + 60_000)).toEqual([bucket]);
     expect(await store.pendingBuckets(minuteOf(T0))).toEqual([]);
-    expect(await store.bucketEvents(bucket)).toBe(3);
+    expect(await store.bucketBacklog(bucket)).toEqual({ generations: 1, events: 3 });
 
     const claim = await store.claim(bucket);
     expect(claim?.generation).toBe(0);
@@ -87,7 +87,7 @@ describe('AnalyticsStore', () => {
     await store.deleteClaim(claim!, batch);
     await store.deleteClaim(claim!, batch); // repeat is harmless
     expect((await store.openClaims(bucket)).map((c) => c.generation)).toEqual([1]);
-    expect(await store.bucketEvents(bucket)).toBe(1);
+    expect(await store.bucketBacklog(bucket)).toEqual({ generations: 1, events: 1 });
     expect(await store.retireBucket(bucket)).toBe(false);
     expect(await store.pendingBuckets(T0 + 60_000)).toEqual([bucket]);
 
@@ -95,8 +95,11 @@ describe('AnalyticsStore', () => {
     await store.deleteClaim(late, await store.readClaim(late));
     expect(await store.retireBucket(bucket)).toBe(true);
     expect(await store.pendingBuckets(T0 + 60_000)).toEqual([]);
+    // What stays: the call markers of the two track calls, which expire.
     const left = await redis.keys(`{${prefix}:*`);
-    expect(left).toEqual([]);
+    expect(left.filter((key) => !key.includes(':live:call:'))).toEqual([]);
+    expect(left).toHaveLength(2);
+    for (const key of left) expect(await redis.ttl(key)).toBeGreaterThan(0);
     await cleanup();
   });
 
@@ -117,7 +120,7 @@ describe('AnalyticsStore', () => {
 
     const legacy = { site: 'example.com', minute, legacyKeys: true as const };
     expect(await store.pendingBuckets(T0 + 60_000)).toEqual([legacy, { site: 'example.com', minute: minuteOf(T0) }]);
-    expect(await store.bucketEvents(legacy)).toBe(3);
+    expect(await store.bucketBacklog(legacy)).toEqual({ generations: 1, events: 3 });
     const claim = (await store.claim(legacy))!;
     const batch = await store.readClaim(claim);
     expect(batch.counters.map((c) => `${c.event}|${c.dimension}|${c.value}|${c.count}`).sort()).toEqual([
@@ -155,9 +158,13 @@ describe('AnalyticsStore', () => {
       const claim = (await live.claim({ site: 'example.com', minute }))!;
       const batch = await live.readClaim(claim);
       await live.deleteClaim(claim, batch);
-      return batch.counters
+      const rows = [
+        ...batch.counters.map((c) => ({ ...c, minute })),
+        ...batch.earlier.flatMap((e) => e.counters.map((c) => ({ ...c, minute: e.minute.getTime() }))),
+      ];
+      return rows
         .filter((c) => c.event === 'visit' || c.event === 'engaged_visit')
-        .map((c) => `${c.event} ${c.dimension} ${c.value} ${c.count}`)
+        .map((c) => `${c.minute === minute ? '' : `${minuteId(c.minute)} `}${c.event} ${c.dimension} ${c.value} ${c.count}`)
         .sort();
     };
     // This visitor's visit started 5 minutes ago, and that minute has been claimed since.
@@ -168,19 +175,18 @@ describe('AnalyticsStore', () => {
 
     await live.track([event({ visitorId: 'u:new', path: '/in' }), event({ visitorId: 'u:old', path: '/second' }), event({ visitorId: 'u:once', path: '/only' })]);
     await live.track([event({ visitorId: 'u:new', path: '/next' }), event({ visitorId: 'u:new', path: '/third' }), event({ visitorId: 'u:old' })]);
-    // The engaged visit went into the earlier bucket's next generation, indexed in the same call.
-    expect(await live.pendingBuckets(T0 + 60_000)).toEqual([
-      { site: 'example.com', minute: earlier },
-      { site: 'example.com', minute: minuteOf(T0) },
-    ]);
+    // The engaged visit of the earlier minute is written with this minute's bucket (the only
+    // keys the call declares) and loads into the earlier minute.
+    expect(await live.pendingBuckets(T0 + 60_000)).toEqual([{ site: 'example.com', minute: minuteOf(T0) }]);
     expect(await read(minuteOf(T0))).toEqual([
+      `${minuteId(earlier)} engaged_visit entry_page /landing 1`,
+      `${minuteId(earlier)} engaged_visit total  1`,
       'engaged_visit entry_page /in 1',
       'engaged_visit total  1',
       'visit entry_page /in 1',
       'visit entry_page /only 1',
       'visit total  2',
     ]);
-    expect(await read(earlier)).toEqual(['engaged_visit entry_page /landing 1', 'engaged_visit total  1']);
     // A visit past its second hit keeps only its expiry; one with a single hit keeps what its second hit needs.
     expect(await redis.get(sessions.session('u:old'))).toBe('E');
     expect(await redis.get(sessions.session('u:new'))).toBe('E');
@@ -189,8 +195,10 @@ describe('AnalyticsStore', () => {
 
     // The single-hit visit's second hit, a minute later, makes it engaged in its first minute.
     await live.track([event({ visitorId: 'u:once', path: '/again', receivedAt: T0 + 60_000 })]);
-    expect(await read(minuteOf(T0))).toEqual(['engaged_visit entry_page /only 1', 'engaged_visit total  1']);
-    expect(await read(minuteOf(T0) + 60_000)).toEqual([]);
+    expect(await read(minuteOf(T0) + 60_000)).toEqual([
+      `${minuteId(minuteOf(T0))} engaged_visit entry_page /only 1`,
+      `${minuteId(minuteOf(T0))} engaged_visit total  1`,
+    ]);
     await cleanup();
   });
 
@@ -198,7 +206,7 @@ describe('AnalyticsStore', () => {
     const wide = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 200 });
     const pages = Array.from({ length: 300 }, (_, i) => event({ path: `/p${i}`, referrer: `r${i % 130}.example` }));
     await wide.track(pages.slice(0, 127));
-    const pageHash = `${new AnalyticsKeys(prefix).bucket({ site: 'example.com', minute: minuteOf(T0) }).counterBase('page')}:0`;
+    const pageHash = new AnalyticsKeys(prefix).bucket({ site: 'example.com', minute: minuteOf(T0) }).counter('page', 0);
     expect(await redis.object('ENCODING', pageHash)).toBe('listpack');
     await wide.track(pages.slice(127));
     expect(await redis.object('ENCODING', pageHash)).toBe('hashtable');

@@ -4,7 +4,9 @@ export type WarehouseErrorCode =
   | 'WAREHOUSE_MIGRATE'
   | 'WAREHOUSE_LOAD'
   | 'WAREHOUSE_QUERY'
-  | 'WAREHOUSE_CONFIG';
+  | 'WAREHOUSE_CONFIG'
+  /** A wait passed WAREHOUSE_CONNECT_TIMEOUT_SECONDS or WAREHOUSE_STATEMENT_TIMEOUT_SECONDS. */
+  | 'WAREHOUSE_TIMEOUT';
 
 export class WarehouseError extends Error {
   override readonly name = 'WarehouseError';
@@ -19,14 +21,20 @@ export class WarehouseError extends Error {
   readonly batchId: string | undefined;
 }
 
-/** Wraps any failure once, keeping an existing WarehouseError as it is. */
+/**
+ * Wraps any failure once. An existing WarehouseError keeps its code and message; it only gains
+ * the batch id when it had none (a timeout raised below the load, say).
+ */
 export function wrapWarehouseError(
   code: WarehouseErrorCode,
   message: string,
   cause: unknown,
   batchId?: string,
 ): WarehouseError {
-  if (cause instanceof WarehouseError) return cause;
+  if (cause instanceof WarehouseError) {
+    if (!batchId || cause.batchId) return cause;
+    return new WarehouseError(cause.code, cause.message, { cause: cause.cause, batchId });
+  }
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new WarehouseError(code, `${message}: ${detail}`, { cause, batchId });
 }

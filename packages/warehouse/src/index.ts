@@ -1,5 +1,6 @@
 export * from './warehouse.js';
 export * from './errors.js';
+export { timeoutDefaults, withDeadline, type WarehouseTimeouts } from './timeouts.js';
 export { compileNamedParams, normalizeValue, type PlaceholderStyle } from './named-params.js';
 export { readSql, splitStatements, listQueries, type QueryPackEntry } from './sql-files.js';
 export { VISITOR_PERIODS, runNamedQuery, type NamedQueryParams, type VisitorPeriod } from './query-pack.js';
@@ -12,7 +13,7 @@ export {
   snowflakeHllImport,
   unpackRegisters,
 } from './sketch-formats.js';
-export { createDuckDBWarehouse, duckdbDefaults, type DuckDBWarehouseOptions } from './duckdb/warehouse.js';
+export { createDuckDBWarehouse, type DuckDBWarehouseOptions } from './duckdb/warehouse.js';
 export { createPostgresWarehouse, postgresDefaults, type PostgresWarehouseOptions } from './postgres/warehouse.js';
 export { createRedshiftWarehouse, createSnowflakeWarehouse } from './lazy-adapters.js';
 export { redshiftDefaults, type RedshiftWarehouseOptions } from './redshift/options.js';

@@ -8,7 +8,10 @@ import type { CounterRow, MinuteBatch, Warehouse } from '../src/index.js';
 import { createRedshiftWarehouse, redshiftDefaults, type RedshiftWarehouseOptions } from '../src/redshift/warehouse.js';
 import { planLoad } from '../src/redshift/load-plan.js';
 import { compileDataApiParams, sqlString } from '../src/redshift/sql-literals.js';
+import { runNamedQuery } from '../src/index.js';
 import { startRedshiftFixture, type RedshiftFixture } from '../../../test/support/redshift-fixture.js';
+import { until } from '../../../test/support/wait.js';
+import { run, sdkClient } from '../../../test/redshift-data-server/sdk-client.js';
 import { describeWarehouseBehaviour, sampleBatch } from './behaviour.js';
 
 describeWarehouseBehaviour('redshift', {
@@ -97,6 +100,16 @@ describe('redshift adapter through the Data API test server', () => {
       (r) => r.batch_id,
     );
 
+  /** SQL straight through the Data API as `dbUser`, outside the adapter. */
+  const runSql = async (dbUser: string, sql: string) => {
+    const client = sdkClient(fixture);
+    try {
+      expect((await run(client, sql, undefined, dbUser)).described.Status).toBe('FINISHED');
+    } finally {
+      client.destroy();
+    }
+  };
+
   beforeAll(async () => {
     fixture = await startRedshiftFixture({ pageRows: 1_000 });
     warehouse = createRedshiftWarehouse(fixture.options);
@@ -183,30 +196,79 @@ describe('redshift adapter through the Data API test server', () => {
     expect(await totals('twice')).toEqual({ n: 14, total: 57 });
   });
 
-  it('cancels a statement past the overall timeout, reports it, and a retry loads', async () => {
-    const impatient = createRedshiftWarehouse({ ...fixture.options, statementTimeoutMs: 200 });
+  it('cancels a statement past the statement timeout, reports it as WAREHOUSE_TIMEOUT, and a retry loads', async () => {
+    const impatient = createRedshiftWarehouse({ ...fixture.options, statementTimeoutMs: 1_000 });
+    // The load's first statement (the ledger lookup) stays SUBMITTED until released: only it meets the deadline.
+    const hold = fixture.server.faults.holdStatements({ match: "batch_id = 'slow'" });
     try {
-      fixture.server.faults.hangStatement({ match: 'LOCK load_batches' });
       const error = await impatient.load(sampleBatch('slow')).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'WAREHOUSE_LOAD', batchId: 'slow', message: expect.stringMatching(/did not finish within 200 ms/) });
+      expect(error).toMatchObject({ code: 'WAREHOUSE_TIMEOUT', batchId: 'slow', message: expect.stringMatching(/did not finish within 1000 ms/) });
       const statementId = /statement (\S+) did not finish/.exec((error as Error).message)![1]!;
-      expect(fixture.server.statementStatus(statementId)).toBe('ABORTED');
-      expect((await impatient.load(sampleBatch('slow'))).status).toBe('loaded');
+      await until(() => fixture.server.statementStatus(statementId) === 'ABORTED', { what: 'the timed-out statement to be cancelled' });
     } finally {
+      hold.release();
       await impatient.close();
     }
+    expect((await warehouse.load(sampleBatch('slow'))).status).toBe('loaded');
     expect(await totals('slow')).toEqual({ n: 14, total: 57 });
   });
 
-  it('binds empty, null and date parameters and keeps counts above 2^53 exact', async () => {
+  it('retries a load that failed with error 1023 (serializable isolation violation)', async () => {
+    fixture.server.faults.failStatement({
+      match: /^LOCK load_batches[\s\S]*'serial'/,
+      message: '1023 DETAIL: Serializable isolation violation on table - 100234, transactions forming the cycle are: 1, 2 (pid:3)',
+    });
+    expect(await warehouse.load(sampleBatch('serial'))).toEqual({ status: 'loaded', counterRows: 14, visitorRows: 2 });
+    expect(await totals('serial')).toEqual({ n: 14, total: 57 });
+    expect(fixture.server.faults.pending).toBe(false);
+  });
+
+  it('a second migration creates no function; a changed body is replaced by its owner, and another user is told what to do', async () => {
+    const created = () => fixture.server.stats.sql.filter((sql) => /CREATE (OR REPLACE )?FUNCTION f_rta_hll_estimate/.test(sql)).length;
+    const before = created();
+    await warehouse.migrate();
+    expect(created()).toBe(before);
+    // An older body in place (created by the loader's user): the next migration replaces it.
+    await runSql('rta_loader', 'CREATE OR REPLACE FUNCTION f_rta_hll_estimate(BIGINT, FLOAT8, INTEGER) RETURNS BIGINT IMMUTABLE AS $$ SELECT CAST(0 AS BIGINT) $$ LANGUAGE sql');
+    await warehouse.migrate();
+    expect(fixture.server.stats.sql.slice(-1)[0]).toMatch(/^CREATE OR REPLACE FUNCTION f_rta_hll_estimate/);
+    const [row] = await warehouse.query('SELECT f_rta_hll_estimate(1, 0.5, 16384) AS n');
+    expect(row!.n).toBeGreaterThan(0);
+    // Another database user may run the migration as long as the body is unchanged…
+    const other = createRedshiftWarehouse({ ...fixture.options, dbUser: 'another_loader' });
+    try {
+      await other.migrate();
+      // …but cannot replace a changed body: the error says who can.
+      await runSql('rta_loader', 'CREATE OR REPLACE FUNCTION f_rta_hll_estimate(BIGINT, FLOAT8, INTEGER) RETURNS BIGINT IMMUTABLE AS $$ SELECT CAST(1 AS BIGINT) $$ LANGUAGE sql');
+      await expect(other.migrate()).rejects.toMatchObject({
+        code: 'WAREHOUSE_MIGRATE',
+        message: expect.stringMatching(/replacing it needs its owner or a superuser: .*_hll_estimate_udf\.sql.*must be owner of function/),
+      });
+    } finally {
+      await other.close();
+    }
+    await warehouse.migrate(); // the owner can
+  });
+
+  it('writes LIMIT as a checked integer literal, never a parameter', async () => {
+    const statement = compileDataApiParams('SELECT 1 LIMIT :limit OFFSET :skip', { limit: 10, skip: 0 });
+    expect(statement).toEqual({ sql: 'SELECT 1 LIMIT 10 OFFSET 0' });
+    expect(() => compileDataApiParams('SELECT 1 LIMIT :limit', { limit: '10; DROP TABLE x' })).toThrow(/LIMIT must be a whole number/);
+    expect(() => compileDataApiParams('SELECT 1 LIMIT :limit', { limit: 1.5 })).toThrow(/LIMIT must be a whole number/);
+    const rows = await runNamedQuery(warehouse, 'top-pages', { site: 'example.com', from: new Date('2026-03-01'), to: new Date('2026-03-02'), limit: 2 });
+    expect(rows).toHaveLength(2);
+  });
+
+  it('binds empty, null and date parameters and loads counts above 2^53 exactly (read back as text)', async () => {
     const huge = 2n ** 53n + 1n;
     await warehouse.load(sampleBatch('huge', { counters: [{ event: 'pageview', dimension: 'total', value: '', count: huge }], visitors: [] }));
     const rows = await warehouse.query(
-      'SELECT count, minute, :nothing AS nothing, CAST(:at AS TIMESTAMP) AS at FROM event_counts WHERE batch_id = :id AND value = :empty',
+      'SELECT CAST(count AS VARCHAR(20)) AS count, minute, :nothing AS nothing, CAST(:at AS TIMESTAMP) AS at FROM event_counts WHERE batch_id = :id AND value = :empty',
       { id: 'huge', empty: '', nothing: null, at: new Date('2026-03-01T10:07:30.250Z') },
     );
     expect(rows).toEqual([{ count: '9007199254740993', minute: new Date('2026-03-01T10:07:00Z'), nothing: null, at: new Date('2026-03-01T10:07:30.250Z') }]);
+    // The Data API sends a BIGINT as a JSON number: past 2^53 JavaScript rounds it.
     const [sum] = await warehouse.query("SELECT sum(count) AS s FROM event_counts WHERE batch_id = 'huge'");
-    expect(sum).toEqual({ s: '9007199254740993' });
+    expect(sum).toEqual({ s: 9007199254740992 });
   });
 });

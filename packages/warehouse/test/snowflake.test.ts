@@ -61,6 +61,8 @@ describe('snowflake adapter', () => {
       [{ password: undefined, privateKeyPath: '/no/such/key.p8' }, /SNOWFLAKE_PRIVATE_KEY_PATH points to no file/],
       [{ accessUrl: 'ftp://x' }, /SNOWFLAKE_ACCESS_URL/],
       [{ chunkRows: 0 }, /chunkRows/],
+      [{ maxBindBytes: 5_000 }, /SNOWFLAKE_MAX_BIND_BYTES/],
+      [{ statementTimeoutMs: 0 }, /WAREHOUSE_STATEMENT_TIMEOUT_SECONDS/],
     ];
     for (const [override, message] of cases) {
       let error: unknown;
@@ -144,6 +146,41 @@ describe('snowflake adapter', () => {
     expect(await footprint(warehouse, 'b-failed')).toEqual(NOTHING);
     expect(await warehouse.load(sampleBatch('b-failed'))).toMatchObject({ status: 'loaded' });
     expect(await footprint(warehouse, 'b-failed')).toEqual(LOADED);
+  });
+
+  it('keeps every request within maxBindBytes and never lets the driver stage the binds', async () => {
+    const refused = fixture.server.stats.refusedStageBindings;
+    // 20,000 rows x 5 columns = 100,000 bound values per round trip, above the 65,280 at which
+    // the driver would stage them (which needs CREATE STAGE); 60 KB paths make the bytes the limit.
+    const big = createSnowflakeWarehouse({ ...fixture.options, chunkRows: 20_000 });
+    try {
+      const counters = Array.from({ length: 20_000 }, (_, i) => ({ event: 'pageview', dimension: 'page' as const, value: `/p/${i}`, count: 1n }));
+      const wide = Array.from({ length: 40 }, (_, i) => ({ event: 'pageview', dimension: 'page' as const, value: `/w/${i}/${'x'.repeat(60_000)}`, count: 2n }));
+      expect(await big.load(sampleBatch('b-bytes', { counters: [...counters, ...wide], visitors: [] }))).toMatchObject({ status: 'loaded' });
+    } finally {
+      await big.close();
+    }
+    expect(fixture.server.stats.refusedStageBindings).toBe(refused);
+    expect(fixture.server.stats.largestRequestBytes).toBeLessThanOrEqual(1_000_000);
+    expect(await footprint(warehouse, 'b-bytes')).toMatchObject({ counterRows: 20_040, total: 20_080, ledger: 1 });
+  });
+
+  it('fails a statement that does not answer within the statement timeout, replaces the session, and loads on the next try', async () => {
+    const impatient = createSnowflakeWarehouse({ ...fixture.options, statementTimeoutMs: 1_000 });
+    const logins = fixture.server.stats.logins;
+    try {
+      await impatient.migrate();
+      const hold = fixture.server.faults.hold(/^MERGE INTO load_batches/);
+      const error = await impatient.load(sampleBatch('b-timeout')).catch((e: unknown) => e);
+      hold.release();
+      expect(error).toMatchObject({ code: 'WAREHOUSE_TIMEOUT', batchId: 'b-timeout', message: expect.stringMatching(/timed out after 1 s/) });
+      expect(await impatient.load(sampleBatch('b-timeout'))).toMatchObject({ status: 'loaded' });
+      expect(fixture.server.stats.logins).toBe(logins + 2); // the timed-out session was not reused
+    } finally {
+      await impatient.close();
+    }
+    await fixture.server.reapAbandonedSessions(0);
+    expect(await footprint(warehouse, 'b-timeout')).toEqual(LOADED);
   });
 
   it('reuses one session across loads and ends it on close', async () => {

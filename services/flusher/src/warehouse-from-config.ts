@@ -10,10 +10,14 @@ import {
 /** Builds the configured warehouse adapter; adapters check their settings here, naming the variable. */
 export function createWarehouseFromConfig(config: WarehouseConfig): Warehouse {
   switch (config.kind) {
-    case 'duckdb':
-      return createDuckDBWarehouse({ path: config.path });
-    case 'postgres':
-      return createPostgresWarehouse({ connectionString: config.connectionString, schema: config.schema });
+    case 'duckdb': {
+      const { kind: _, idleTimeoutMs: __, ...options } = config; // DuckDB keeps no connection open
+      return createDuckDBWarehouse(options);
+    }
+    case 'postgres': {
+      const { kind: _, ...options } = config;
+      return createPostgresWarehouse(options);
+    }
     case 'redshift': {
       const { kind: _, ...options } = config;
       return createRedshiftWarehouse(options);

@@ -60,6 +60,7 @@ export function dashboardPage(sites: readonly string[]): string {
 <div class="card"><span class="label">Visits in progress</span><span class="value" id="live-visits-open">–</span></div>
 <div class="card"><span class="label">Visits (30 min)</span><span class="value" id="live-visits">–</span></div>
 <div class="card"><span class="label">Page views (30 min)</span><span class="value" id="live-pageviews">–</span></div>
+<div class="card muted"><span class="label">Bot hits ignored (60 min)</span><span class="value" id="live-bots">–</span></div>
 </div>
 <div class="chart" id="live-chart" aria-label="Page views per minute, last 60 minutes"></div>
 <div class="tables">

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** The 43-byte transparent 1×1 GIF. */
 export const PIXEL = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
-const CORS = { 'Access-Control-Allow-Origin': '*' };
+/** Only the tracking endpoints (`/p.gif`, `/e`) are open to every origin; the dashboard and its APIs send no CORS header. */
+export const CORS = { 'Access-Control-Allow-Origin': '*' };
 
 const PIXEL_HEADERS = {
   ...CORS,
@@ -23,7 +24,6 @@ export function sendPixel(res: ServerResponse, status: number, headers?: Record<
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    ...CORS,
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',
@@ -32,8 +32,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+export function sendText(res: ServerResponse, status: number, text: string, contentType = 'text/plain; charset=utf-8', headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
   res.end(text);
 }
 
@@ -48,16 +48,12 @@ export function sendPreflight(res: ServerResponse): void {
 }
 
 /**
- * The client address: the socket's, or with `trustProxy` the first address of
- * `X-Forwarded-For` (the one the first proxy saw). Used only inside the visitor hash.
+ * Whether a request failed because its client went away (an aborted upload, a reset
+ * connection) rather than by a fault of the tracker: logged at debug, never as an error.
  */
-export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? '';
+export function clientWentAway(req: IncomingMessage, error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || (req.destroyed && !req.complete);
 }
 
 export class BodyTooLarge extends Error {}

@@ -27,6 +27,12 @@ export function createTrackerMetrics() {
       help: 'Requests answered 503 because Redis did not acknowledge the writes.',
       registers: [registry],
     }),
+    sessionsCapped: new Counter({
+      name: 'rta_sessions_capped_total',
+      help: 'New visitors who got no session because their site reached SESSION_CAP sessions in the session window; their visits are estimated.',
+      labelNames: ['site'] as const,
+      registers: [registry],
+    }),
     redisLatency: new Histogram({
       name: 'rta_redis_write_seconds',
       help: 'Time from sending a request\'s Redis writes to their acknowledgement.',

@@ -1,86 +1,122 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AnalyticsStore, liveDefaults } from '@rta/redis-store';
+import { LogLimiter } from '@rta/config';
+import { AnalyticsStore, BotCounts, TokenAttempts, liveDefaults, type RedisClient } from '@rta/redis-store';
 import type { Warehouse } from '@rta/warehouse';
-import { RedisUnavailable, type CountDeps } from './count-events.js';
+import { RedisUnavailable, type IngestDeps } from './count-events.js';
 import { createTrackerMetrics } from './metrics.js';
 import { DailySalt } from './salt.js';
-import { sendJson, sendPixel, sendPreflight, sendText } from './http.js';
+import { CORS, clientWentAway, sendJson, sendPixel, sendPreflight } from './http.js';
 import { handlePixel } from './routes/pixel.js';
 import { handleBeacon } from './routes/beacon.js';
-import { handleDashboardPage, handleHistory, handleLive, handleLogin, handleLogout, type DashboardDeps } from './routes/dashboard.js';
+import { PRIVATE, handleDashboardPage, handleHistory, handleLive, handleLogin, handleLogout, type DashboardDeps } from './routes/dashboard.js';
+import { handleMetrics, type MetricsDeps } from './routes/metrics.js';
 import { loadAssets, sendAsset } from './assets.js';
-import { DashboardAuth } from './dashboard-auth.js';
+import { DashboardAuth, SecretToken } from './dashboard-auth.js';
+import { ProxyTrust, type ProxyTrustSetting } from './proxy-trust.js';
+import { TokenGate } from './token-gate.js';
 
 export interface TrackerOptions {
-  /** A client with `enableAutoPipelining` so concurrent requests share round trips. */
-  redis: Redis;
+  /** A client (one Redis or a Cluster) with `enableAutoPipelining`; see createRedis's tracker role. */
+  redis: RedisClient;
   /** Accepted sites, lower case. */
   sites: readonly string[];
   /** Redis key prefix. Default `rta`. */
   prefix?: string;
   /** Cardinality guard per site, dimension and minute. Default 10,000. */
   maxValuesPerDimension?: number;
-  /** Read the client address from `X-Forwarded-For`. Default false. */
-  trustProxy?: boolean;
+  /**
+   * Proxies trusted to report the client address in `X-Forwarded-For`: `false` (none),
+   * `true` (one hop), a number of hops, or proxy addresses and CIDRs. Default false.
+   */
+  trustProxy?: ProxyTrustSetting;
   /** A visit ends after this many minutes without a hit. Default 30. */
   sessionIdleMinutes?: number;
+  /** Sessions a site may create per session window before visits are estimated. Default 500,000. */
+  sessionCap?: number;
+  /** Keep sessions (visits) and the live view. Default true; off only for the benchmark's counters-only variant. */
+  live?: boolean;
+  /** Replicas that must have a hit's writes before it is answered (WAIT). Default 0. */
+  waitReplicas?: number;
+  /** How long that WAIT may take, ms. Default 1,000. */
+  waitTimeoutMs?: number;
   /** Token of the dashboard and its APIs; undefined locks them (503). Default undefined. */
   dashboardToken?: string;
+  /**
+   * `/metrics`: with `ownPort` it is served only by the listener `listenMetrics` opens (the main
+   * port answers 404); with `token` it wants `Authorization: Bearer <token>`. Default: open on
+   * the main port.
+   */
+  metrics?: { ownPort?: boolean; token?: string };
   /** Where `/api/history` reads from (the tracker only queries it); absent = history answers 503. */
   warehouse?: Warehouse;
   /** Server clock in milliseconds; injectable for tests. Default `Date.now`. */
   clock?: () => number;
   logger: Logger;
+  /** A failure that repeats per request (Redis down) is logged once per this interval, with a count (ms). Default 10,000. */
+  repeatedLogIntervalMs?: number;
+  /** Pause between attempts to fetch a visitor salt that Redis did not give (ms). Default 5,000. */
+  saltRetryMs?: number;
 }
 
 export interface Tracker {
   server: Server;
   store: AnalyticsStore;
+  /** Fetches today's visitor salt, then listens; rejects (listening nowhere) when Redis does not give the salt. */
   listen(port: number, host?: string): Promise<number>;
+  /** Opens the listener that serves only `/metrics` (for `metrics.ownPort`). */
+  listenMetrics(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
+
+/** Client timeouts (ms): headers and whole requests that take longer get 408 and the connection is closed. */
+export const CLIENT_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, checkEveryMs: 1_000 } as const;
 
 /** The HTTP service: pixel, beacon, browser script, health, metrics, and the dashboard with its APIs. */
 export function createTracker(options: TrackerOptions): Tracker {
   const clock = options.clock ?? Date.now;
+  const logger = options.logger;
+  const metrics = createTrackerMetrics();
   const store = new AnalyticsStore(options.redis, {
     prefix: options.prefix,
     maxValuesPerDimension: options.maxValuesPerDimension,
-    live: { sessionIdleMinutes: options.sessionIdleMinutes ?? liveDefaults.sessionIdleMinutes },
+    live: options.live === false ? undefined : { sessionIdleMinutes: options.sessionIdleMinutes ?? liveDefaults.sessionIdleMinutes, sessionCap: options.sessionCap },
+    writes: {
+      waitReplicas: options.waitReplicas,
+      waitTimeoutMs: options.waitTimeoutMs,
+      onSessionsCapped: (site, count) => metrics.sessionsCapped.inc({ site }, count),
+    },
   });
   const assets = loadAssets();
-  const metrics = createTrackerMetrics();
-  const salt = new DailySalt(store, clock);
-  const deps: CountDeps & { trustProxy: boolean; clock: () => number } = {
-    store,
-    salt,
-    sites: new Set(options.sites),
-    metrics,
-    trustProxy: options.trustProxy ?? false,
-    clock,
-  };
+  const limiter = new LogLimiter(logger, { intervalMs: options.repeatedLogIntervalMs });
+  const salt = new DailySalt(store, clock, { limiter, logger, retryMs: options.saltRetryMs });
+  const proxy = new ProxyTrust(options.trustProxy);
+  const bots = new BotCounts(options.redis, store.keys);
+  const gate = new TokenGate(new TokenAttempts(options.redis, store.keys), `${options.dashboardToken ?? ''}\u0000${options.metrics?.token ?? ''}`);
+  const ingest: IngestDeps = { store, bots, salt, sites: new Set(options.sites), metrics, proxy, clock };
   const dashboard: DashboardDeps = {
     auth: new DashboardAuth(options.dashboardToken),
+    gate,
     store,
+    bots,
     warehouse: options.warehouse,
     sites: options.sites,
     clock,
-    trustProxy: options.trustProxy ?? false,
-    logger: options.logger,
+    proxy,
+    limiter,
   };
+  const metricsDeps: MetricsDeps = { metrics, gate, proxy, limiter, token: options.metrics?.token === undefined ? undefined : new SecretToken(options.metrics.token) };
+  const metricsOnMainPort = !options.metrics?.ownPort;
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
+  async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const method = req.method ?? 'GET';
     if (path === '/p.gif' || path === '/e') {
       if (method === 'OPTIONS') return sendPreflight(res);
-      if (path === '/p.gif' && (method === 'GET' || method === 'HEAD')) return handlePixel(req, res, deps);
-      if (path === '/e' && method === 'POST') return handleBeacon(req, res, deps);
+      if (path === '/p.gif' && (method === 'GET' || method === 'HEAD')) return handlePixel(req, res, ingest);
+      if (path === '/e' && method === 'POST') return handleBeacon(req, res, ingest);
       req.resume();
-      return sendJson(res, 405, { error: 'method_not_allowed' }, { Allow: path === '/e' ? 'POST, OPTIONS' : 'GET, OPTIONS' });
+      return sendJson(res, 405, { error: 'method_not_allowed' }, { ...CORS, Allow: path === '/e' ? 'POST, OPTIONS' : 'GET, OPTIONS' });
     }
     const asset = method === 'GET' || method === 'HEAD' ? assets.get(path) : undefined;
     if (asset) {
@@ -93,50 +129,87 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (path === '/api/live' && method === 'GET') return handleLive(req, res, dashboard);
     if (path === '/api/history' && method === 'GET') return handleHistory(req, res, dashboard);
     if (path === '/healthz' && method === 'GET') {
-      try {
-        await options.redis.ping();
-        return sendJson(res, 200, { status: 'ok' });
-      } catch {
-        return sendJson(res, 503, { status: 'redis_unreachable' });
-      }
+      req.resume();
+      const problem = await store.health(options.sites);
+      return problem === undefined ? sendJson(res, 200, { status: 'ok' }) : sendJson(res, 503, { status: 'redis_unreachable', reason: problem });
     }
-    if (path === '/metrics' && method === 'GET') {
-      return sendText(res, 200, await metrics.registry.metrics(), metrics.registry.contentType);
-    }
+    if (path === '/metrics' && method === 'GET' && metricsOnMainPort) return handleMetrics(req, res, metricsDeps);
     req.resume();
     sendJson(res, 404, { error: 'not_found' });
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    route(req, res).catch((error: unknown) => {
-      const unavailable = error instanceof RedisUnavailable;
-      if (unavailable) options.logger.warn({ err: error.cause }, error.message);
-      else options.logger.error({ err: error }, 'request failed');
-      if (res.headersSent) return void res.destroy();
-      const status = unavailable ? 503 : 500;
-      const headers: Record<string, string> = unavailable ? { 'Retry-After': '1' } : {};
-      if ((req.url ?? '').startsWith('/p.gif')) sendPixel(res, status, headers);
-      else sendJson(res, status, { error: unavailable ? 'storage_unavailable' : 'internal_error' }, headers);
-    });
+  /** Answers a request whose handler threw. Redis failures repeat per request, so they are logged once per interval. */
+  function failed(req: IncomingMessage, res: ServerResponse, path: string, error: unknown): void {
+    const unavailable = error instanceof RedisUnavailable;
+    if (unavailable) limiter.warn({ err: error.cause ?? error }, error.message);
+    else if (clientWentAway(req, error)) {
+      logger.debug({ err: error, path }, 'client went away');
+      return void res.destroy();
+    } else logger.error({ err: error, path }, 'request failed');
+    if (res.headersSent || res.destroyed) return void res.destroy();
+    const status = unavailable ? 503 : 500;
+    const headers: Record<string, string> = unavailable ? { 'Retry-After': '1' } : {};
+    const body = { error: unavailable ? 'storage_unavailable' : 'internal_error' };
+    if (path === '/p.gif') sendPixel(res, status, headers);
+    else if (path === '/e') sendJson(res, status, body, { ...CORS, ...headers });
+    else sendJson(res, status, body, { ...PRIVATE, ...headers });
+  }
+
+  const serve = (handle: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>) =>
+    createServer(
+      {
+        keepAliveTimeout: 65_000,
+        headersTimeout: CLIENT_TIMEOUTS.headersMs,
+        requestTimeout: CLIENT_TIMEOUTS.requestMs,
+        connectionsCheckingInterval: CLIENT_TIMEOUTS.checkEveryMs,
+      },
+      (req, res) => {
+        const path = (req.url ?? '/').split('?')[0]!;
+        handle(req, res, path).catch((error: unknown) => failed(req, res, path, error));
+      },
+    );
+  const server = serve(route);
+  const metricsServer = serve(async (req, res, path) => {
+    if (path === '/metrics' && req.method === 'GET') return handleMetrics(req, res, metricsDeps);
+    req.resume();
+    sendJson(res, 404, { error: 'not_found' });
   });
 
   return {
     server,
     store,
     async listen(port, host) {
-      salt.start();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      });
-      return (server.address() as AddressInfo).port;
+      try {
+        await salt.start();
+      } catch (error) {
+        throw new Error(`REDIS_URL: cannot read the visitor salt from Redis (${(error as Error).message}); not listening`, { cause: error });
+      }
+      return listenOn(server, port, host);
     },
+    listenMetrics: (port, host) => listenOn(metricsServer, port, host),
     async close() {
       salt.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await Promise.all([server, metricsServer].map(closeServer));
+      limiter.flush();
     },
   };
+}
+
+async function listenOn(server: Server, port: number, host: string | undefined): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }

@@ -3,9 +3,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker, PIXEL, type Tracker } from '../src/index.js';
-
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DESKTOP = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
+import { pageDigest } from '@rta/redis-store';
+import { DESKTOP, REDIS_URL, deleteKeysOf, startTracker } from './support.js';
 const logger = pino({ level: 'silent' });
 
 async function allKeysAndValues(redis: Redis, prefix: string): Promise<string> {
@@ -57,7 +56,7 @@ describe('tracker HTTP', () => {
   it('takes the path from the Referer header when the pixel has none', async () => {
     const res = await fetch(`${base}/p.gif?site=example.com`, { headers: { 'user-agent': DESKTOP, referer: 'https://example.com/from-referer?x=1' } });
     expect(res.status).toBe(200);
-    const pages = await redis.hgetall(`${minuteBucket().counterBase('page')}:0`);
+    const pages = await redis.hgetall(minuteBucket().counter('page', 0));
     expect(pages['pageview\x1f/from-referer']).toBe('1');
   });
 
@@ -84,13 +83,13 @@ describe('tracker HTTP', () => {
     const res = await fetch(`${base}/p.gif?site=example.com&path=/bot`, { headers: { 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-analytics-ignored')).toBe('bot');
-    const pages = await redis.hgetall(`${minuteBucket().counterBase('page')}:0`);
+    const pages = await redis.hgetall(minuteBucket().counter('page', 0));
     expect(pages['pageview\x1f/bot']).toBeUndefined();
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/^rta_bot_hits_total 1$/m);
     expect(metrics).toMatch(/^rta_events_accepted_total 3$/m);
     expect(metrics).toMatch(/rta_events_rejected_total\{reason="unknown_site"\} 1/);
-    expect(metrics).toMatch(/rta_redis_write_seconds_count 3/);
+    expect(metrics).toMatch(/rta_redis_write_seconds_count 4/); // the bot's hit is counted for the live view
   });
 
   it('stores no raw IP address, and ignores X-Forwarded-For without TRUST_PROXY', async () => {
@@ -102,7 +101,7 @@ describe('tracker HTTP', () => {
     expect(dump).not.toContain('203.0.113.77');
     expect(dump).not.toContain('127.0.0.1');
     // Both hits came from the same socket address and user agent: one visitor for the page.
-    expect(await redis.pfcount(`${minuteBucket().pageHllBase('/privacy')}:0`)).toBe(1);
+    expect(await redis.pfcount(minuteBucket().pageHll(pageDigest('/privacy'), 0))).toBe(1);
   });
 
   it('reports health and unknown routes', async () => {
@@ -112,22 +111,39 @@ describe('tracker HTTP', () => {
 });
 
 describe('tracker with Redis down', () => {
-  it('answers 503 (the pixel still gets its GIF) and healthz says so', async () => {
+  it('does not start listening when Redis does not give the visitor salt', async () => {
     const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     redis.on('error', () => undefined);
     const tracker = createTracker({ redis, sites: ['example.com'], prefix: 'down', logger });
-    const base = `http://127.0.0.1:${await tracker.listen(0, '127.0.0.1')}`;
     try {
-      const pixel = await fetch(`${base}/p.gif?site=example.com&path=/`, { headers: { 'user-agent': DESKTOP } });
-      expect(pixel.status).toBe(503);
-      expect(pixel.headers.get('content-type')).toBe('image/gif');
-      const beacon = await fetch(`${base}/e`, { method: 'POST', body: JSON.stringify({ site: 'example.com', path: '/' }), headers: { 'user-agent': DESKTOP } });
-      expect(beacon.status).toBe(503);
-      expect(await beacon.json()).toEqual({ error: 'storage_unavailable' });
-      expect((await fetch(`${base}/healthz`)).status).toBe(503);
+      await expect(tracker.listen(0, '127.0.0.1')).rejects.toThrow(/^REDIS_URL: cannot read the visitor salt from Redis .*; not listening$/);
+      expect(tracker.server.listening).toBe(false);
     } finally {
       await tracker.close();
       redis.disconnect();
+    }
+  });
+
+  it('answers 503 when Redis goes away (the pixel still gets its GIF) and healthz says so', async () => {
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    await redis.connect();
+    const running = await startTracker({ redis });
+    const cleanup = new Redis(REDIS_URL);
+    try {
+      redis.disconnect();
+      const pixel = await fetch(`${running.base}/p.gif?site=example.com&path=/`, { headers: { 'user-agent': DESKTOP } });
+      expect(pixel.status).toBe(503);
+      expect(pixel.headers.get('content-type')).toBe('image/gif');
+      expect(pixel.headers.get('retry-after')).toBe('1');
+      const beacon = await fetch(`${running.base}/e`, { method: 'POST', body: JSON.stringify({ site: 'example.com', path: '/' }), headers: { 'user-agent': DESKTOP } });
+      expect(beacon.status).toBe(503);
+      expect(await beacon.json()).toEqual({ error: 'storage_unavailable' });
+      expect((await fetch(`${running.base}/healthz`)).status).toBe(503);
+    } finally {
+      await running.close();
+      await deleteKeysOf(cleanup, running.prefix);
+      cleanup.disconnect();
     }
   });
 });

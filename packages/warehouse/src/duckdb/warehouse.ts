@@ -15,46 +15,44 @@ import { compileNamedParams, normalizeValue } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
 import { SerialQueue } from '../serial-queue.js';
 import { packedRegisters, sketchRegisters } from '../sketch-formats.js';
+import { resolveTimeouts, timeoutError, type WarehouseTimeouts } from '../timeouts.js';
 
 const PACKED_REGISTERS = LIST(INTEGER);
 
-export interface DuckDBWarehouseOptions {
+export interface DuckDBWarehouseOptions extends Omit<WarehouseTimeouts, 'idleTimeoutMs'> {
   /** Database file; its folder is created. `:memory:` keeps nothing (tests only). */
   path: string;
-  /**
-   * How long to keep retrying while another process holds the file (the pipeline during a load,
-   * or a `duckdb` shell). Milliseconds, default 30,000.
-   */
-  lockTimeoutMs?: number;
   hooks?: LoadHooks;
 }
-
-export const duckdbDefaults = { lockTimeoutMs: 30_000 } as const;
 
 /**
  * The embedded default. The file is opened only for the length of one operation, so the CLI and
  * the `duckdb` shell can read it while the pipeline runs. DuckDB lets one process write a file
  * at a time: operations inside this process are serialised, and a file held by another process
- * is retried until `lockTimeoutMs`.
+ * is retried until `connectTimeoutMs` (WAREHOUSE_CONNECT_TIMEOUT_SECONDS), then the operation
+ * fails with WAREHOUSE_TIMEOUT. An operation running past `statementTimeoutMs` is interrupted.
+ * There is no idle connection to time out.
  */
 export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehouse {
-  const lockTimeoutMs = options.lockTimeoutMs ?? duckdbDefaults.lockTimeoutMs;
+  const { connectTimeoutMs, statementTimeoutMs } = resolveTimeouts(options);
   const queue = queueFor(options.path);
   let memory: DuckDBInstance | undefined; // `:memory:` must stay open or it forgets everything
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
 
   async function open(readOnly: boolean): Promise<DuckDBInstance> {
     if (options.path === ':memory:') return (memory ??= await DuckDBInstance.create(':memory:'));
-    const deadline = Date.now() + lockTimeoutMs;
+    const deadline = Date.now() + connectTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
         return await DuckDBInstance.create(options.path, readOnly ? { access_mode: 'READ_ONLY' } : {});
       } catch (error) {
         const locked = error instanceof Error && /lock/i.test(error.message);
-        if (!locked || Date.now() >= deadline) {
-          throw wrapWarehouseError('WAREHOUSE_CONNECT', `cannot open DuckDB file ${options.path}`, error);
+        if (!locked) throw wrapWarehouseError('WAREHOUSE_CONFIG', `cannot open DuckDB file ${options.path}`, error);
+        if (Date.now() >= deadline) {
+          const timeout = timeoutError(`waiting for the lock on DuckDB file ${options.path}`, connectTimeoutMs);
+          throw new WarehouseError('WAREHOUSE_TIMEOUT', `${timeout.message} (another process holds it)`, { cause: error });
         }
-        await sleep(Math.min(25 * 2 ** attempt, 500));
+        await sleep(Math.min(25 * 2 ** attempt, 500, Math.max(deadline - Date.now(), 1)));
       }
     }
   }
@@ -63,9 +61,20 @@ export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehous
     return queue.run(async () => {
       const instance = await open(readOnly);
       const connection = await instance.connect();
+      // Past the timeout the running statement is interrupted (it fails with DuckDB's INTERRUPT
+      // error, reported as WAREHOUSE_TIMEOUT); the connection closes only once it has stopped.
+      let interrupted = false;
+      const timer = setTimeout(() => {
+        interrupted = true;
+        connection.interrupt();
+      }, statementTimeoutMs);
       try {
         return await work(connection);
+      } catch (error) {
+        if (!interrupted) throw error;
+        throw new WarehouseError('WAREHOUSE_TIMEOUT', timeoutError('a DuckDB statement', statementTimeoutMs).message, { cause: error });
       } finally {
+        clearTimeout(timer);
         connection.closeSync();
         if (instance !== memory) instance.closeSync();
       }

@@ -1,11 +1,12 @@
 import pg from 'pg';
 import type { LoadHooks, LoadResult, MinuteBatch, QueryRow, Warehouse } from '../warehouse.js';
-import { wrapWarehouseError } from '../errors.js';
+import { WarehouseError, wrapWarehouseError, type WarehouseErrorCode } from '../errors.js';
 import { compileNamedParams } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
 import { packedRegisters, sketchRegisters } from '../sketch-formats.js';
+import { resolveTimeouts, type ResolvedTimeouts, type WarehouseTimeouts } from '../timeouts.js';
 
-export interface PostgresWarehouseOptions {
+export interface PostgresWarehouseOptions extends WarehouseTimeouts {
   /** `postgres://user:pass@host:port/db`. */
   connectionString: string;
   /** Schema holding the tables, created by `migrate`. Default `public`. */
@@ -40,46 +41,79 @@ export function utcTimestamp(date: Date): string {
   return date.toISOString().replace('Z', '');
 }
 
+/**
+ * PostgreSQL through a `pg` pool. Timeouts: `connectTimeoutMs` bounds a checkout (TCP, TLS and
+ * authentication included); `statementTimeoutMs` is the server's `statement_timeout` and
+ * `idle_in_transaction_session_timeout` (a session whose client vanished mid-load ends and
+ * releases its locks) and also the client's read timeout, so a silent network fails the load
+ * too; `idleTimeoutMs` closes unused pooled connections. TCP keepalive is on.
+ *
+ * A connection that errors while checked out (reset mid-load) makes the `pg` client emit
+ * `'error'`: every client gets a listener when the pool creates it, so that is a failed load
+ * (the query rejects), never an unhandled event. A client that errored or timed out is
+ * destroyed, not returned to the pool, and no ROLLBACK is sent on it: the server rolls back
+ * when the session ends.
+ */
 export function createPostgresWarehouse(options: PostgresWarehouseOptions): Warehouse {
   const schema = options.schema ?? postgresDefaults.schema;
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  const timeouts = resolveTimeouts(options);
+  const statementMs = timeouts.statementTimeoutMs;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? postgresDefaults.maxConnections,
-    options: `-c search_path=${schema}`,
+    options: `-c search_path=${schema} -c statement_timeout=${statementMs} -c idle_in_transaction_session_timeout=${statementMs}`,
+    connectionTimeoutMillis: timeouts.connectTimeoutMs,
+    query_timeout: statementMs,
+    idleTimeoutMillis: timeouts.idleTimeoutMs,
+    keepAlive: true,
     types,
   });
+  /** Clients whose connection failed; they are destroyed on release. */
+  const broken = new WeakSet<pg.PoolClient>();
+  pool.on('connect', (client) => {
+    client.on('error', () => broken.add(client as pg.PoolClient)); // the running query rejects with the same error
+  });
   pool.on('error', () => undefined); // an idle client dropped by the server; the next checkout reconnects
+
+  /** Runs `work` on a checked-out client; on failure rolls back when the connection is still sound. */
+  async function withClient<T>(work: (client: pg.PoolClient) => Promise<T>, batchId?: string): Promise<T> {
+    const client = await connect(pool, timeouts, batchId);
+    let sound = true;
+    try {
+      return await work(client);
+    } catch (error) {
+      sound = !broken.has(client) && !isClientTimeout(error);
+      if (sound) await client.query('ROLLBACK').catch(() => (sound = false));
+      throw error;
+    } finally {
+      client.release(sound ? undefined : true);
+    }
+  }
 
   return {
     dialect: 'postgres',
 
     async migrate() {
-      const client = await connect(pool);
       try {
-        // Serialise concurrent migrations (several flushers starting at once).
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock(7317001)');
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        for (const statement of splitStatements(readSql('postgres', '_migrate'))) await client.query(statement);
-        await client.query('COMMIT');
+        await withClient(async (client) => {
+          // Serialise concurrent migrations (several flushers starting at once).
+          await client.query('BEGIN');
+          await client.query('SELECT pg_advisory_xact_lock(7317001)');
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+          for (const statement of splitStatements(readSql('postgres', '_migrate'))) await client.query(statement);
+          await client.query('COMMIT');
+        });
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw wrapWarehouseError('WAREHOUSE_MIGRATE', 'PostgreSQL migration failed', error);
-      } finally {
-        client.release();
+        throw classified(error, 'WAREHOUSE_MIGRATE', 'PostgreSQL migration', timeouts);
       }
     },
 
     async load(batch) {
-      const client = await connect(pool, batch.batchId);
       try {
-        return await loadInTransaction(client, batch, options.hooks);
+        return await withClient((client) => loadInTransaction(client, batch, options.hooks), batch.batchId);
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw wrapWarehouseError('WAREHOUSE_LOAD', 'PostgreSQL load failed', error, batch.batchId);
-      } finally {
-        client.release();
+        throw classified(error, 'WAREHOUSE_LOAD', 'PostgreSQL load', timeouts, batch.batchId);
       }
     },
 
@@ -87,10 +121,9 @@ export function createPostgresWarehouse(options: PostgresWarehouseOptions): Ware
       const compiled = compileNamedParams(sql, params, 'dollar-number');
       const values = compiled.values.map((v) => (v instanceof Date ? utcTimestamp(v) : v));
       try {
-        const result = await pool.query(compiled.sql, values);
-        return result.rows as QueryRow[];
+        return await withClient(async (client) => (await client.query(compiled.sql, values)).rows as QueryRow[]);
       } catch (error) {
-        throw wrapWarehouseError('WAREHOUSE_QUERY', 'PostgreSQL query failed', error);
+        throw classified(error, 'WAREHOUSE_QUERY', 'PostgreSQL query', timeouts);
       }
     },
 
@@ -100,12 +133,34 @@ export function createPostgresWarehouse(options: PostgresWarehouseOptions): Ware
   };
 }
 
-async function connect(pool: pg.Pool, batchId?: string): Promise<pg.PoolClient> {
+async function connect(pool: pg.Pool, timeouts: ResolvedTimeouts, batchId?: string): Promise<pg.PoolClient> {
   try {
     return await pool.connect();
   } catch (error) {
+    if (error instanceof Error && /timeout/i.test(error.message)) {
+      throw new WarehouseError('WAREHOUSE_TIMEOUT', `connecting to PostgreSQL timed out after ${timeouts.connectTimeoutMs} ms`, {
+        cause: error,
+        batchId,
+      });
+    }
     throw wrapWarehouseError('WAREHOUSE_CONNECT', 'cannot connect to PostgreSQL', error, batchId);
   }
+}
+
+/** The client gave up waiting for an answer (`query_timeout`): the connection is unusable. */
+function isClientTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
+
+/** `57014` is the server's statement_timeout; `Query read timeout` the client's. */
+function classified(error: unknown, code: WarehouseErrorCode, what: string, timeouts: ResolvedTimeouts, batchId?: string): WarehouseError {
+  if (error instanceof WarehouseError) return wrapWarehouseError(code, what, error, batchId);
+  const sqlState = (error as { code?: unknown } | undefined)?.code;
+  if (isClientTimeout(error) || sqlState === '57014') {
+    const message = `${what} timed out: a statement ran past ${timeouts.statementTimeoutMs} ms (${(error as Error).message})`;
+    return new WarehouseError('WAREHOUSE_TIMEOUT', message, { cause: error, batchId });
+  }
+  return wrapWarehouseError(code, `${what} failed`, error, batchId);
 }
 
 async function loadInTransaction(client: pg.PoolClient, batch: MinuteBatch, hooks: LoadHooks | undefined): Promise<LoadResult> {

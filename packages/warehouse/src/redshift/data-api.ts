@@ -1,14 +1,21 @@
 /**
- * The Data API calls the adapter makes, with its retry and polling policy in one place:
+ * The Data API calls the adapter makes, with its retry, polling and timeout policy in one place:
+ * - every operation (submit, poll, fetch results) runs against a deadline `statementTimeoutMs`
+ *   after it began. Each HTTP request is aborted at that deadline (and after
+ *   `redshiftDefaults.http.requestTimeoutMs`), so a Data API endpoint that accepts connections
+ *   and never answers fails the operation on time;
  * - every call is retried on throttling, 5xx, "too many active statements" and network errors
- *   (`maxAttempts` tries, backoff 100 ms doubling to 2 s, with jitter). The SDK's own retries are
- *   off (`maxAttempts: 1` on the client) so there is exactly one policy. A resubmission carries
- *   the same ClientToken, so a request that reached the service before its response was lost
- *   returns the original statement instead of running it again;
+ *   (`maxAttempts` tries, backoff 100 ms doubling to 2 s, with jitter, never past the
+ *   deadline). The SDK's own retries are off (`maxAttempts: 1` on the client) so there is
+ *   exactly one policy. A resubmission carries the same ClientToken, so a request that reached
+ *   the service before its response was lost returns the original statement instead of
+ *   running it again;
  * - a statement is polled with DescribeStatement (from `pollIntervalMs`, growing 1.5x to 2 s)
- *   until FINISHED, FAILED or ABORTED; past `statementTimeoutMs` it is cancelled (best effort)
- *   and reported as timed out.
+ *   until FINISHED, FAILED or ABORTED; at the deadline it is cancelled (best effort, in the
+ *   background) and reported as timed out.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchExecuteStatementCommand,
@@ -36,15 +43,28 @@ export class StatementFailedError extends Error {
   }
 }
 
-/** A statement still running after `statementTimeoutMs`; it was asked to cancel. */
+/**
+ * An operation that passed its deadline: a statement still running (it was asked to cancel),
+ * or a Data API request that got no answer in time (`statementId` undefined).
+ */
 export class StatementTimeoutError extends Error {
   override readonly name = 'StatementTimeoutError';
   constructor(
-    readonly statementId: string,
+    readonly statementId: string | undefined,
     timeoutMs: number,
   ) {
-    super(`statement ${statementId} did not finish within ${timeoutMs} ms and was cancelled`);
+    super(
+      statementId
+        ? `statement ${statementId} did not finish within ${timeoutMs} ms and was cancelled`
+        : `the Data API did not answer within ${timeoutMs} ms`,
+    );
   }
+}
+
+/** When an operation must be over: `at` in epoch milliseconds, `timeoutMs` for messages. */
+export interface Deadline {
+  at: number;
+  timeoutMs: number;
 }
 
 export type Described = DescribeStatementCommandOutput;
@@ -71,11 +91,20 @@ const TRANSIENT = new Set([
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const e = error as Error & { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string };
+  if (e.name === 'AbortError') return false; // our own deadline
   if (TRANSIENT.has(e.name) || e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500 || status === 429;
   return /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|network|aborted/i.test(`${e.code ?? ''} ${e.message}`);
 }
+
+/** Redshift error 1023: a concurrent transaction broke serializability; the transaction rolled back and can run again. */
+export function isSerializableConflict(error: unknown): boolean {
+  return error instanceof StatementFailedError && /\b1023\b|serializable isolation violation/i.test(error.sqlError ?? '');
+}
+
+/** Sends one command under the current attempt's abort signal. */
+type Send = <T>(command: unknown) => Promise<T>;
 
 export class DataApi {
   private readonly client: RedshiftDataClient;
@@ -88,14 +117,18 @@ export class DataApi {
   };
 
   constructor(private readonly options: ResolvedRedshiftOptions) {
+    // Kept-alive sockets close after `idleTimeoutMs` unused.
+    const agent = { keepAlive: true, timeout: options.idleTimeoutMs };
     this.client = new RedshiftDataClient({
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
       maxAttempts: 1,
       requestHandler: {
-        requestTimeout: redshiftDefaults.http.requestTimeoutMs,
-        connectionTimeout: redshiftDefaults.http.connectionTimeoutMs,
+        requestTimeout: Math.min(redshiftDefaults.http.requestTimeoutMs, options.statementTimeoutMs),
+        connectionTimeout: options.connectTimeoutMs,
+        httpAgent: new HttpAgent(agent),
+        httpsAgent: new HttpsAgent(agent),
       },
     });
     this.target = {
@@ -107,41 +140,41 @@ export class DataApi {
     };
   }
 
+  /** The deadline of an operation starting now. */
+  deadline(): Deadline {
+    return { at: Date.now() + this.options.statementTimeoutMs, timeoutMs: this.options.statementTimeoutMs };
+  }
+
   /** ExecuteStatement; returns the statement id. Without a token the SDK draws a random one. */
-  async execute(statement: DataApiStatement, clientToken?: string): Promise<string> {
-    const output = await this.retrying(() =>
-      this.client.send(
-        new ExecuteStatementCommand({
-          ...this.target,
-          Sql: statement.sql,
-          ...(statement.parameters ? { Parameters: statement.parameters } : {}),
-          ...(clientToken ? { ClientToken: clientToken } : {}),
-        }),
-      ),
-    );
+  async execute(statement: DataApiStatement, deadline: Deadline, clientToken?: string): Promise<string> {
+    const command = new ExecuteStatementCommand({
+      ...this.target,
+      Sql: statement.sql,
+      ...(statement.parameters ? { Parameters: statement.parameters } : {}),
+      ...(clientToken ? { ClientToken: clientToken } : {}),
+    });
+    const output = await this.retrying(deadline, (send) => send<{ Id?: string }>(command));
     return output.Id!;
   }
 
   /** BatchExecuteStatement in TRANSACTION mode (all or nothing); returns the statement id. */
-  async batch(sqls: string[], clientToken?: string): Promise<string> {
-    const output = await this.retrying(() =>
-      this.client.send(
-        new BatchExecuteStatementCommand({
-          ...this.target,
-          Sqls: sqls,
-          ...(clientToken ? { ClientToken: clientToken } : {}),
-        }),
-      ),
-    );
+  async batch(sqls: string[], deadline: Deadline, clientToken?: string): Promise<string> {
+    const command = new BatchExecuteStatementCommand({ ...this.target, Sqls: sqls, ...(clientToken ? { ClientToken: clientToken } : {}) });
+    const output = await this.retrying(deadline, (send) => send<{ Id?: string }>(command));
     return output.Id!;
   }
 
-  /** Polls until FINISHED (returned) or FAILED/ABORTED/timeout (thrown). */
-  async wait(id: string): Promise<Described> {
-    const deadline = Date.now() + this.options.statementTimeoutMs;
+  /** Polls until FINISHED (returned) or FAILED/ABORTED/deadline (thrown). */
+  async wait(id: string, deadline: Deadline): Promise<Described> {
     let delay = this.options.pollIntervalMs;
     for (;;) {
-      const described = await this.retrying(() => this.client.send(new DescribeStatementCommand({ Id: id })));
+      let described: Described;
+      try {
+        described = await this.retrying(deadline, (send) => send<Described>(new DescribeStatementCommand({ Id: id })));
+      } catch (error) {
+        if (error instanceof StatementTimeoutError) this.cancelInBackground(id);
+        throw error instanceof StatementTimeoutError ? new StatementTimeoutError(id, deadline.timeoutMs) : error;
+      }
       switch (described.Status) {
         case 'FINISHED':
           return described;
@@ -149,9 +182,9 @@ export class DataApi {
         case 'ABORTED':
           throw new StatementFailedError(id, described.Status, failedSubStatementError(described));
       }
-      if (Date.now() + delay > deadline) {
-        await this.cancel(id);
-        throw new StatementTimeoutError(id, this.options.statementTimeoutMs);
+      if (Date.now() + delay > deadline.at) {
+        this.cancelInBackground(id);
+        throw new StatementTimeoutError(id, deadline.timeoutMs);
       }
       await sleep(delay);
       delay = Math.min(Math.ceil(delay * 1.5), redshiftDefaults.polling.maxPollIntervalMs);
@@ -159,14 +192,14 @@ export class DataApi {
   }
 
   /** Every page of a finished statement's result (`id` or `id:N` for a batch's N-th statement). */
-  async results(id: string): Promise<StatementResult> {
+  async results(id: string, deadline: Deadline): Promise<StatementResult> {
     const records: Field[][] = [];
     let columns: ColumnMetadata[] = [];
     let nextToken: string | undefined;
     do {
-      const token = nextToken;
-      const page = await this.retrying(() =>
-        this.client.send(new GetStatementResultCommand({ Id: id, ...(token ? { NextToken: token } : {}) })),
+      const command = new GetStatementResultCommand({ Id: id, ...(nextToken ? { NextToken: nextToken } : {}) });
+      const page = await this.retrying(deadline, (send) =>
+        send<{ ColumnMetadata?: ColumnMetadata[]; Records?: Field[][]; NextToken?: string }>(command),
       );
       if (page.ColumnMetadata) columns = page.ColumnMetadata;
       records.push(...(page.Records ?? []));
@@ -175,24 +208,36 @@ export class DataApi {
     return { columns, records };
   }
 
-  /** Best effort: a statement that already ended cannot be cancelled, which is fine. */
-  async cancel(id: string): Promise<void> {
-    await this.client.send(new CancelStatementCommand({ Id: id })).catch(() => undefined);
+  /**
+   * Best effort and not awaited: a statement that already ended cannot be cancelled, which is
+   * fine, and a Data API that does not answer must not hold up the timeout being reported.
+   */
+  private cancelInBackground(id: string): void {
+    const signal = AbortSignal.timeout(this.options.connectTimeoutMs + redshiftDefaults.http.requestTimeoutMs);
+    this.client.send(new CancelStatementCommand({ Id: id }), { abortSignal: signal }).catch(() => undefined);
   }
 
   close(): void {
     this.client.destroy();
   }
 
-  private async retrying<T>(call: () => Promise<T>): Promise<T> {
+  /** Runs `call` until it succeeds, fails for good, or the deadline passes (StatementTimeoutError). */
+  private async retrying<T>(deadline: Deadline, call: (send: Send) => Promise<T>): Promise<T> {
     const { baseBackoffMs, maxBackoffMs } = redshiftDefaults.retries;
     for (let attempt = 1; ; attempt++) {
+      const remaining = deadline.at - Date.now();
+      if (remaining <= 0) throw new StatementTimeoutError(undefined, deadline.timeoutMs);
+      const signal = AbortSignal.timeout(remaining);
+      const send: Send = (command) => this.client.send(command as never, { abortSignal: signal }) as Promise<never>;
       try {
-        return await call();
+        return await call(send);
       } catch (error) {
+        if (signal.aborted) throw new StatementTimeoutError(undefined, deadline.timeoutMs);
         if (attempt >= this.options.maxAttempts || !isTransient(error)) throw error;
         const backoff = Math.min(baseBackoffMs * 2 ** (attempt - 1), maxBackoffMs);
-        await sleep(backoff / 2 + Math.random() * (backoff / 2));
+        const pause = backoff / 2 + Math.random() * (backoff / 2);
+        if (Date.now() + pause >= deadline.at) throw new StatementTimeoutError(undefined, deadline.timeoutMs);
+        await sleep(pause);
       }
     }
   }

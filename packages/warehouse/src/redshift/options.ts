@@ -1,5 +1,6 @@
 import type { LoadHooks } from '../warehouse.js';
 import { WarehouseError } from '../errors.js';
+import { resolveTimeouts, type ResolvedTimeouts, type WarehouseTimeouts } from '../timeouts.js';
 
 /**
  * Where and how to reach Redshift through the Data API. The comments name the environment
@@ -11,7 +12,7 @@ import { WarehouseError } from '../errors.js';
  * - Serverless workgroup: `workgroupName` plus `secretArn`, or nothing (IAM identity through
  *   redshift-serverless:GetCredentials).
  */
-export interface RedshiftWarehouseOptions {
+export interface RedshiftWarehouseOptions extends WarehouseTimeouts {
   /** Provisioned cluster id (REDSHIFT_CLUSTER_ID). Exactly one of this and `workgroupName`. */
   clusterIdentifier?: string;
   /** Serverless workgroup (REDSHIFT_WORKGROUP). Exactly one of this and `clusterIdentifier`. */
@@ -30,8 +31,6 @@ export interface RedshiftWarehouseOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** First DescribeStatement poll delay, milliseconds; grows 1.5x per poll up to 2,000. Default 100. */
   pollIntervalMs?: number;
-  /** How long one statement may run before it is cancelled and reported, milliseconds. Default 300,000. */
-  statementTimeoutMs?: number;
   /** Tries per Data API call on throttling, 5xx and network errors (backoff 100 ms doubling, max 2 s). Default 5. */
   maxAttempts?: number;
   /** Rows (counters plus visitors) per BatchExecuteStatement call. Default 20,000. */
@@ -43,17 +42,20 @@ export interface RedshiftWarehouseOptions {
 
 /** Every default in one place, grouped by concern. */
 export const redshiftDefaults = {
-  polling: { pollIntervalMs: 100, maxPollIntervalMs: 2_000, statementTimeoutMs: 300_000 },
-  retries: { maxAttempts: 5, baseBackoffMs: 100, maxBackoffMs: 2_000 },
-  /** Per HTTP request to the Data API, milliseconds. */
-  http: { requestTimeoutMs: 30_000, connectionTimeoutMs: 5_000 },
+  polling: { pollIntervalMs: 100, maxPollIntervalMs: 2_000 },
+  /**
+   * Data API calls on throttling, 5xx and network errors; loads also on error 1023
+   * (serializable isolation violation), with `serializableBackoffMs` doubling.
+   */
+  retries: { maxAttempts: 5, baseBackoffMs: 100, maxBackoffMs: 2_000, serializableBackoffMs: 500 },
+  /** Longest single HTTP request to the Data API, milliseconds (each is also bounded by the statement's deadline). */
+  http: { requestTimeoutMs: 30_000 },
   chunking: { maxRowsPerCall: 20_000, maxStatementBytes: 90_000, maxStatementsPerCall: 40 },
 } as const;
 
 /** Options after validation, with defaults applied. */
-export interface ResolvedRedshiftOptions extends RedshiftWarehouseOptions {
+export interface ResolvedRedshiftOptions extends Omit<RedshiftWarehouseOptions, keyof WarehouseTimeouts>, ResolvedTimeouts {
   pollIntervalMs: number;
-  statementTimeoutMs: number;
   maxAttempts: number;
   maxRowsPerCall: number;
   maxStatementBytes: number;
@@ -101,8 +103,8 @@ export function resolveRedshiftOptions(options: RedshiftWarehouseOptions): Resol
   if (maxStatementBytes > 102_400) fail('maxStatementBytes must not exceed the Data API limit of 102,400');
   return {
     ...options,
+    ...resolveTimeouts(options),
     pollIntervalMs: positive('pollIntervalMs', redshiftDefaults.polling.pollIntervalMs),
-    statementTimeoutMs: positive('statementTimeoutMs', redshiftDefaults.polling.statementTimeoutMs),
     maxAttempts: positive('maxAttempts', redshiftDefaults.retries.maxAttempts),
     maxRowsPerCall: positive('maxRowsPerCall', redshiftDefaults.chunking.maxRowsPerCall),
     maxStatementBytes,

@@ -50,28 +50,47 @@ export interface DataApiStatement {
 }
 
 // As named-params.ts: `:name` not preceded by another colon (casts like `x::date`), outside
-// quotes and comments.
-const NAMED = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|(?<!:):([A-Za-z_][A-Za-z0-9_]*)/g;
+// quotes and comments; `LIMIT :name` / `OFFSET :name` apart.
+const NAMED = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\b(LIMIT|OFFSET)(\s+):([A-Za-z_][A-Za-z0-9_]*)|(?<!:):([A-Za-z_][A-Za-z0-9_]*)/gi;
+
+/** The largest LIMIT or OFFSET a query may ask for. */
+const MAX_ROW_COUNT = 1_000_000_000;
 
 /**
  * Binds the query pack's `:name` parameters for ExecuteStatement. A Data API parameter value
  * must be a non-empty string, so `null` becomes the constant `NULL` and `''` the constant `''`
  * in the SQL text (constants, never caller text); everything else is sent as a parameter:
- * dates as UTC timestamps, numbers and booleans as their text.
+ * dates as UTC timestamps, numbers and booleans as their text. The Data API documents
+ * parameters as values only, so `LIMIT :name` and `OFFSET :name` become integer literals,
+ * checked to be whole numbers from 0 to 1,000,000,000.
  */
 export function compileDataApiParams(sql: string, params: QueryParams): DataApiStatement {
   const bound = new Map<string, string>();
-  const text = sql.replace(NAMED, (match, name: string | undefined) => {
-    if (name === undefined) return match;
+  const valueOf = (name: string) => {
     if (!(name in params)) throw new WarehouseError('WAREHOUSE_QUERY', `query parameter :${name} is missing`);
-    const value = params[name];
-    if (value === null || value === undefined) return 'NULL';
-    if (value === '') return "''";
-    bound.set(name, parameterText(name, value));
-    return match;
-  });
+    return params[name];
+  };
+  const text = sql.replace(
+    NAMED,
+    (match, clause: string | undefined, space: string | undefined, rowCountName: string | undefined, name: string | undefined) => {
+      if (rowCountName !== undefined) return `${clause}${space}${rowCountLiteral(rowCountName, valueOf(rowCountName), clause!)}`;
+      if (name === undefined) return match;
+      const value = valueOf(name);
+      if (value === null || value === undefined) return 'NULL';
+      if (value === '') return "''";
+      bound.set(name, parameterText(name, value));
+      return match;
+    },
+  );
   if (bound.size === 0) return { sql: text };
   return { sql: text, parameters: [...bound].map(([name, value]) => ({ name, value })) };
+}
+
+function rowCountLiteral(name: string, value: unknown, clause: string): string {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_ROW_COUNT) {
+    throw new WarehouseError('WAREHOUSE_QUERY', `query parameter :${name} of ${clause.toUpperCase()} must be a whole number from 0 to ${MAX_ROW_COUNT}`);
+  }
+  return String(value);
 }
 
 function parameterText(name: string, value: string | number | boolean | Date): string {

@@ -6,6 +6,8 @@ import snowflake from 'snowflake-sdk';
 import type { Bind, Column, Connection, SnowflakeError } from 'snowflake-sdk';
 import type { ResolvedSnowflakeOptions } from './options.js';
 import { driverConnectionOptions } from './options.js';
+import { WarehouseError } from '../errors.js';
+import { withDeadline } from '../timeouts.js';
 
 export interface StatementOutcome {
   rows: Array<Record<string, unknown>>;
@@ -38,6 +40,8 @@ export class RetryLoadError extends Error {
 
 export function isTransient(error: unknown): boolean {
   if (error instanceof RetryLoadError) return true;
+  // A deadline already waited a whole timeout: the next flush tries again, not this one.
+  if (error instanceof WarehouseError && error.code === 'WAREHOUSE_TIMEOUT') return false;
   const e = error as SnowflakeError | undefined;
   if (e?.code !== undefined && TRANSIENT_CODES.has(String(e.code))) return true;
   return e?.name === 'NetworkError';
@@ -62,15 +66,33 @@ export function configureDriverLogging(options: ResolvedSnowflakeOptions): void 
   });
 }
 
+/**
+ * One Snowflake session. Every wait is bounded: logging in by `connectTimeoutMs`, each statement
+ * by `statementTimeoutMs` (also set as the session's STATEMENT_TIMEOUT_IN_SECONDS, so Snowflake
+ * itself stops a slow statement). A session that timed out is `broken`: the caller drops it and
+ * opens another one. The driver may still retry the abandoned request in the background (its
+ * retry policy is internal); if that request reaches Snowflake later it runs in the abandoned
+ * session, whose transaction Snowflake rolls back when the session ends, and the ledger keeps
+ * any load exactly once.
+ */
 export class SnowflakeSession {
-  private constructor(private readonly connection: Connection) {}
+  private lastUsed = Date.now();
+  private timedOut = false;
+
+  private constructor(
+    private readonly connection: Connection,
+    private readonly options: ResolvedSnowflakeOptions,
+  ) {}
 
   static async open(options: ResolvedSnowflakeOptions): Promise<SnowflakeSession> {
     const connection = snowflake.createConnection(driverConnectionOptions(options));
-    await new Promise<void>((resolve, reject) => {
+    const connected = new Promise<void>((resolve, reject) => {
       connection.connect((error) => (error ? reject(error) : resolve()));
     });
-    return new SnowflakeSession(connection);
+    await withDeadline(connected, options.connectTimeoutMs, 'logging in to Snowflake', {
+      onTimeout: () => void destroy(connection),
+    });
+    return new SnowflakeSession(connection, options);
   }
 
   /**
@@ -79,12 +101,14 @@ export class SnowflakeSession {
    * caller can convert them exactly.
    */
   execute(sqlText: string, binds: Bind[] | Bind[][] = []): Promise<StatementOutcome> {
-    return new Promise((resolve, reject) => {
+    this.lastUsed = Date.now();
+    const done = new Promise<StatementOutcome>((resolve, reject) => {
       this.connection.execute({
         sqlText,
         binds,
         fetchAsString: ['Number'],
         complete: (error, statement, rows) => {
+          this.lastUsed = Date.now();
           if (error) return reject(error);
           resolve({
             rows: (rows ?? []) as Array<Record<string, unknown>>,
@@ -94,21 +118,34 @@ export class SnowflakeSession {
         },
       });
     });
-  }
-
-  isUp(): boolean {
-    return this.connection.isUp();
-  }
-
-  /** Ends the session (Snowflake rolls back its open transaction). Never throws. */
-  async close(): Promise<void> {
-    if (!this.connection.isUp()) return;
-    await new Promise<void>((resolve) => {
-      try {
-        this.connection.destroy(() => resolve());
-      } catch {
-        resolve();
-      }
+    return withDeadline(done, this.options.statementTimeoutMs, 'a Snowflake statement', {
+      onTimeout: () => {
+        this.timedOut = true;
+      },
     });
   }
+
+  /** False once a statement timed out, the driver saw the session end, or it sat unused past `idleTimeoutMs`. */
+  isUsable(): boolean {
+    return !this.timedOut && this.connection.isUp() && Date.now() - this.lastUsed < this.options.idleTimeoutMs;
+  }
+
+  /**
+   * Ends the session (Snowflake rolls back its open transaction). Never throws, and never waits
+   * longer than `connectTimeoutMs` for a Snowflake that does not answer.
+   */
+  async close(): Promise<void> {
+    if (!this.connection.isUp()) return;
+    await withDeadline(destroy(this.connection), this.options.connectTimeoutMs, 'ending the Snowflake session').catch(() => undefined);
+  }
+}
+
+function destroy(connection: Connection): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      connection.destroy(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }

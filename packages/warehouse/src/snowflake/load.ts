@@ -4,8 +4,12 @@
  *
  * 1. Staging, outside any transaction. Session-private TEMPORARY tables (created once per
  *    session, before any transaction: DDL would commit an open one) receive the rows by array
- *    binds, one round trip per chunk of `chunkRows` rows or `chunkBytes` bytes. Each staged row
- *    carries its ordinal `seq`, so a chunk applied twice (a replayed request) stays one set.
+ *    binds, one round trip per chunk of `chunkRows` rows or `maxBindBytes` bytes of SQL and
+ *    bound values (Snowflake recommends at most 1 MB per statement, binds included). The binds
+ *    have the shapes Snowflake documents for array binding: plain `VALUES (?, …)`, and for a
+ *    value that needs a function, `INSERT … SELECT …, TO_BINARY(column5, 'HEX') … FROM VALUES
+ *    (?, …)` (VALUES itself takes constants only). Each staged row carries its ordinal `seq`, so
+ *    a chunk applied twice (a replayed request) stays one set.
  * 2. One transaction: a MERGE writes the ledger row unless the batch id is there (0 rows
  *    inserted → ROLLBACK, `already-loaded`). MERGE takes the table lock in Snowflake, so two
  *    sessions loading the same batch serialise on it and the second sees the first's row. Then
@@ -36,9 +40,11 @@ export const CREATE_STAGING = [
      seq NUMBER(38,0), dimension VARCHAR, value VARCHAR, visitors NUMBER(38,0), sketch BINARY, hll VARCHAR)`,
 ];
 
-const INSERT_STAGE_COUNTERS = `INSERT INTO ${STAGE_COUNTERS} (seq, event, dimension, value, count) VALUES (?, ?, ?, ?, ?)`;
-// `hll` is staged as JSON text: Snowflake refuses PARSE_JSON inside VALUES, so MOVE_VISITORS parses it.
-const INSERT_STAGE_VISITORS = `INSERT INTO ${STAGE_VISITORS} (seq, dimension, value, visitors, sketch, hll) VALUES (?, ?, ?, ?, TO_BINARY(?, 'HEX'), ?)`;
+export const INSERT_STAGE_COUNTERS = `INSERT INTO ${STAGE_COUNTERS} (seq, event, dimension, value, count) VALUES (?, ?, ?, ?, ?)`;
+// `hll` is staged as JSON text and parsed by MOVE_VISITORS (PARSE_JSON needs no array bind there).
+export const INSERT_STAGE_VISITORS =
+  `INSERT INTO ${STAGE_VISITORS} (seq, dimension, value, visitors, sketch, hll) ` +
+  `SELECT column1, column2, column3, column4, TO_BINARY(column5, 'HEX'), column6 FROM VALUES (?, ?, ?, ?, ?, ?)`;
 
 const MERGE_LEDGER = `MERGE INTO load_batches AS t
 USING (SELECT ? AS batch_id) AS s ON t.batch_id = s.batch_id
@@ -63,20 +69,39 @@ const LEDGER_HAS = 'SELECT count(*) AS n FROM load_batches WHERE batch_id = ?';
 
 export interface ChunkLimits {
   chunkRows: number;
-  chunkBytes: number;
+  maxBindBytes: number;
 }
 
-/** Splits rows into array-bind chunks bounded by row count and by bound bytes. */
-export function chunkRows(rows: Bind[][], limits: ChunkLimits): Bind[][][] {
+/**
+ * Bytes a value adds to the request body as the driver sends an array bind: its text as a JSON
+ * string (numbers and booleans are sent as text too) and a comma.
+ */
+function boundBytes(value: Bind): number {
+  return value === null || value === undefined ? 5 : Buffer.byteLength(JSON.stringify(String(value))) + 1;
+}
+
+/** Per bind column: `"12":{"type":"VARIANT","value":[…]},`. */
+const COLUMN_OVERHEAD = 40;
+
+/**
+ * Splits rows into array-bind chunks of at most `chunkRows` rows whose SQL text plus bound values
+ * stay within `maxBindBytes`. A single row larger than that is refused: Snowflake would get a
+ * request over the limit.
+ */
+export function chunkRows(sql: string, rows: Bind[][], limits: ChunkLimits): Bind[][][] {
   const chunks: Bind[][][] = [];
+  const fixed = Buffer.byteLength(JSON.stringify(sql)) + COLUMN_OVERHEAD * (rows[0]?.length ?? 0);
   let current: Bind[][] = [];
-  let bytes = 0;
+  let bytes = fixed;
   for (const row of rows) {
-    const size = row.reduce<number>((sum, v) => sum + (typeof v === 'string' ? v.length * 2 : 8), 16);
-    if (current.length > 0 && (current.length >= limits.chunkRows || bytes + size > limits.chunkBytes)) {
+    const size = row.reduce<number>((sum, v) => sum + boundBytes(v), 0);
+    if (fixed + size > limits.maxBindBytes) {
+      throw new Error(`a staged row needs ${fixed + size} bytes of request, more than maxBindBytes (${limits.maxBindBytes})`);
+    }
+    if (current.length > 0 && (current.length >= limits.chunkRows || bytes + size > limits.maxBindBytes)) {
       chunks.push(current);
       current = [];
-      bytes = 0;
+      bytes = fixed;
     }
     current.push(row);
     bytes += size;
@@ -90,7 +115,7 @@ export async function stageBatch(session: SnowflakeSession, batch: MinuteBatch, 
   await session.execute(`DELETE FROM ${STAGE_COUNTERS}`);
   await session.execute(`DELETE FROM ${STAGE_VISITORS}`);
   const counters = batch.counters.map((r, i): Bind[] => [i, r.event, r.dimension, r.value, toBind(r.count)]);
-  for (const chunk of chunkRows(counters, limits)) await session.execute(INSERT_STAGE_COUNTERS, chunk);
+  for (const chunk of chunkRows(INSERT_STAGE_COUNTERS, counters, limits)) await session.execute(INSERT_STAGE_COUNTERS, chunk);
   const visitors = batch.visitors.map((r, i): Bind[] => [
     i,
     r.dimension,
@@ -99,7 +124,7 @@ export async function stageBatch(session: SnowflakeSession, batch: MinuteBatch, 
     Buffer.from(r.sketch).toString('hex'),
     snowflakeHllImport(sketchRegisters(r.sketch, batch.batchId)),
   ]);
-  for (const chunk of chunkRows(visitors, limits)) await session.execute(INSERT_STAGE_VISITORS, chunk);
+  for (const chunk of chunkRows(INSERT_STAGE_VISITORS, visitors, limits)) await session.execute(INSERT_STAGE_VISITORS, chunk);
 }
 
 /** Step 2: the transaction. The caller rolls back if this throws. */

@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import type { ConnectionOptions } from 'snowflake-sdk';
 import type { LoadHooks } from '../warehouse.js';
 import { WarehouseError } from '../errors.js';
+import { resolveTimeouts, type ResolvedTimeouts, type WarehouseTimeouts } from '../timeouts.js';
 
 /**
  * Options of the Snowflake adapter. The comment after each connection option names the
  * environment variable the config package maps to it; an error about an option names that
  * variable. Exactly one of `password` and `privateKeyPath` is required.
  */
-export interface SnowflakeWarehouseOptions {
+export interface SnowflakeWarehouseOptions extends WarehouseTimeouts {
   /** Account identifier, e.g. `myorg-myaccount`. SNOWFLAKE_ACCOUNT. */
   account: string;
   /** SNOWFLAKE_USERNAME. */
@@ -35,13 +36,17 @@ export interface SnowflakeWarehouseOptions {
   hooks?: LoadHooks;
   /** Rows per array-bind round trip into the staging tables. Default 10,000. */
   chunkRows?: number;
-  /** Bytes of bound values per round trip (sketches are large), well under Snowflake's 16 MB request limit once JSON-encoded. Default 8 MiB. */
-  chunkBytes?: number;
+  /**
+   * Bytes of SQL text and bound values (as the driver encodes them) per request; Snowflake
+   * recommends at most 1 MB per statement, binds and batches included. SNOWFLAKE_MAX_BIND_BYTES.
+   * Default 1,000,000.
+   */
+  maxBindBytes?: number;
   /** Attempts of a load or query when the failure is transient (network, expired session). Default 3. */
   maxAttempts?: number;
   /** First pause between attempts, doubled each time, ms. Default 250. */
   retryBackoffMs?: number;
-  /** Driver timeout for one HTTP request, ms. Default 60,000. */
+  /** Driver timeout for one HTTP request, ms; never more than `statementTimeoutMs`. Default 60,000. */
   requestTimeoutMs?: number;
   /** Login retries inside the driver. Default 2. */
   loginRetries?: number;
@@ -58,7 +63,7 @@ export interface SnowflakeWarehouseOptions {
 
 export const snowflakeDefaults = {
   chunkRows: 10_000,
-  chunkBytes: 8 * 1024 * 1024,
+  maxBindBytes: 1_000_000,
   maxAttempts: 3,
   retryBackoffMs: 250,
   requestTimeoutMs: 60_000,
@@ -67,8 +72,9 @@ export const snowflakeDefaults = {
   driverLogLevel: 'OFF',
 } as const;
 
-export type ResolvedSnowflakeOptions = SnowflakeWarehouseOptions &
-  Required<Pick<SnowflakeWarehouseOptions, keyof typeof snowflakeDefaults>>;
+export type ResolvedSnowflakeOptions = Omit<SnowflakeWarehouseOptions, keyof WarehouseTimeouts> &
+  Required<Pick<SnowflakeWarehouseOptions, keyof typeof snowflakeDefaults>> &
+  ResolvedTimeouts;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$|^"[^"]+"$/;
 
@@ -78,7 +84,7 @@ function configError(message: string): WarehouseError {
 
 /** Checks the options; every message names the variable to fix and never contains a secret. */
 export function resolveSnowflakeOptions(options: SnowflakeWarehouseOptions): ResolvedSnowflakeOptions {
-  const resolved = { ...snowflakeDefaults, ...stripUndefined(options) } as ResolvedSnowflakeOptions;
+  const resolved = { ...snowflakeDefaults, ...stripUndefined(options), ...resolveTimeouts(options) } as ResolvedSnowflakeOptions;
   const required: Array<[keyof SnowflakeWarehouseOptions, string]> = [
     ['account', 'SNOWFLAKE_ACCOUNT'],
     ['username', 'SNOWFLAKE_USERNAME'],
@@ -125,7 +131,7 @@ export function resolveSnowflakeOptions(options: SnowflakeWarehouseOptions): Res
   }
   const positive: Array<keyof typeof snowflakeDefaults> = [
     'chunkRows',
-    'chunkBytes',
+    'maxBindBytes',
     'maxAttempts',
     'retryBackoffMs',
     'requestTimeoutMs',
@@ -137,6 +143,7 @@ export function resolveSnowflakeOptions(options: SnowflakeWarehouseOptions): Res
       throw configError(`Snowflake option ${key} must be a positive integer`);
     }
   }
+  if (resolved.maxBindBytes < 100_000) throw configError('SNOWFLAKE_MAX_BIND_BYTES (maxBindBytes) must be at least 100,000 (a dense sketch row takes about 40,000)');
   return resolved;
 }
 
@@ -159,8 +166,12 @@ export function driverConnectionOptions(options: ResolvedSnowflakeOptions): Conn
     schema: options.schema,
     role: options.role,
     application: 'realtime-analytics',
-    timeout: options.requestTimeoutMs,
+    timeout: Math.min(options.requestTimeoutMs, options.statementTimeoutMs),
     sfRetryMaxLoginRetries: options.loginRetries,
+    // Array binds above this many values would go through a temporary stage (CREATE STAGE,
+    // PUT), which needs privileges the loader does not have: the adapter keeps every request
+    // under maxBindBytes instead and never lets the driver stage.
+    arrayBindingThreshold: Number.MAX_SAFE_INTEGER,
   }) as ConnectionOptions;
 }
 

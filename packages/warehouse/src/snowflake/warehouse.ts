@@ -11,12 +11,15 @@ import { toBind, toQueryRows } from './values.js';
 export { snowflakeDefaults, type SnowflakeWarehouseOptions } from './options.js';
 
 /**
- * Snowflake through snowflake-sdk. One session, opened on first use and reused across flushes;
- * operations run one at a time on it (a Snowflake transaction belongs to its session). A
- * transient failure (network, expired or vanished session) closes the session (Snowflake rolls
- * back its open transaction) and the whole operation is tried again on a new one, up to
- * `maxAttempts`; a load stays idempotent across attempts because its ledger row commits with
- * its rows. Any other failure rolls back and is reported as a WarehouseError with the batch id.
+ * Snowflake through snowflake-sdk. One session, opened on first use and reused across flushes
+ * until it sits unused for `idleTimeoutMs`; operations run one at a time on it (a Snowflake
+ * transaction belongs to its session). A transient failure (network, expired or vanished
+ * session) closes the session (Snowflake rolls back its open transaction) and the whole
+ * operation is tried again on a new one, up to `maxAttempts`; a load stays idempotent across
+ * attempts because its ledger row commits with its rows. A timeout (`connectTimeoutMs` to log
+ * in, `statementTimeoutMs` per statement, see SnowflakeSession) drops the session and fails the
+ * operation with WAREHOUSE_TIMEOUT. Any other failure rolls back and is reported as a
+ * WarehouseError with the batch id.
  */
 export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Warehouse {
   const settings = resolveSnowflakeOptions(options);
@@ -26,11 +29,16 @@ export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Wa
   let closed = false;
 
   /** The open session, or a new one with its session setup done. */
-  function session(): Promise<SnowflakeSession> {
+  async function session(): Promise<SnowflakeSession> {
+    const open = await current?.catch(() => undefined);
+    if (open && !open.isUsable()) await dropSession();
     current ??= (async () => {
       const opened = await SnowflakeSession.open(settings);
       try {
-        await opened.execute(`ALTER SESSION SET LOCK_TIMEOUT = ${settings.lockTimeoutSeconds}`);
+        // A lock wait ends before the statement's own timeout, so it fails as a lock timeout.
+        const statementSeconds = Math.ceil(settings.statementTimeoutMs / 1_000);
+        const lockSeconds = Math.min(settings.lockTimeoutSeconds, statementSeconds);
+        await opened.execute(`ALTER SESSION SET LOCK_TIMEOUT = ${lockSeconds} STATEMENT_TIMEOUT_IN_SECONDS = ${statementSeconds}`);
         for (const statement of CREATE_STAGING) await opened.execute(statement);
       } catch (error) {
         await opened.close();
@@ -38,16 +46,22 @@ export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Wa
       }
       return opened;
     })();
-    current.catch(() => {
-      current = undefined;
+    const opening = current;
+    opening.catch(() => {
+      if (current === opening) current = undefined;
     });
-    return current;
+    return opening;
   }
 
-  async function dropSession(): Promise<void> {
+  /**
+   * Forgets the session and ends it. Only `close()` waits for the end: a Snowflake that does not
+   * answer must not hold up the failure being reported (ending is bounded by connectTimeoutMs).
+   */
+  async function dropSession(wait = false): Promise<void> {
     const dropped = current;
     current = undefined;
-    await (await dropped?.catch(() => undefined))?.close();
+    const ending = dropped?.then((s) => s.close(), () => undefined);
+    if (wait) await ending;
   }
 
   /** Runs `work` on a session, again on a new session after a transient failure. */
@@ -65,7 +79,8 @@ export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Wa
             await new Promise((resolve) => setTimeout(resolve, settings.retryBackoffMs * 2 ** (attempt - 1)));
             continue;
           }
-          if (active) await active.execute('ROLLBACK').catch(() => dropSession());
+          if (active?.isUsable()) await active.execute('ROLLBACK').catch(() => dropSession());
+          else await dropSession();
           throw error;
         }
       }
@@ -112,7 +127,7 @@ export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Wa
     async close() {
       await queue.run(async () => {
         closed = true;
-        await dropSession();
+        await dropSession(true);
       });
     },
   };

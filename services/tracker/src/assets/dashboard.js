@@ -76,6 +76,7 @@
       text('live-visits-open', number(live.visitsInProgress));
       text('live-visits', number(live.visitsLast30Minutes));
       text('live-pageviews', number(live.pageviewsLast30Minutes));
+      text('live-bots', number(live.botHitsLastHour));
       text('live-updated', 'updated ' + new Date().toLocaleTimeString());
       chart('live-chart', ['Page views', 'Visits'], [times(live.perMinute, 'minute'), column(live.perMinute, 'pageviews'), column(live.perMinute, 'visits')]);
       fillTable('live-pages', live.topPages, [value, function (r) { return number(r.count); }]);

@@ -1,6 +1,8 @@
 /* rta tracker: <script defer src="https://TRACKER/t.js" data-site="example.com"></script>
    Options: data-api (endpoint, default TRACKER/e), data-respect-dnt (send nothing when Do Not
-   Track or Global Privacy Control is on), data-allow-localhost (count localhost pages).
+   Track or Global Privacy Control is on), data-allow-localhost (count localhost pages),
+   data-allow-bots (count this page's hits even from headless or automated browsers, to verify
+   an installation; remove it afterwards).
    Sends a page view on load and on SPA navigation (pushState, popstate); window.analytics.track(name)
    sends a custom event. No cookie, no storage. */
 (function (w, d) {
@@ -16,7 +18,7 @@
   }
   function send(event) {
     if (!site || blocked()) return;
-    var body = JSON.stringify({ site: site, url: l.href, ref: d.referrer || undefined, event: event });
+    var body = JSON.stringify({ site: site, url: l.href, ref: d.referrer || undefined, event: event, allow_bots: on('data-allow-bots') || undefined });
     try { if (n.sendBeacon && n.sendBeacon(api, body)) return; } catch (e) {}
     w.fetch && fetch(api, { method: 'POST', body: body, keepalive: true, headers: { 'Content-Type': 'text/plain' } })['catch'](function () {});
   }

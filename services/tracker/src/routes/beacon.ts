@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LIMITS, type RawEvent, type RejectionReason } from '@rta/events';
-import { countEvents, type CountDeps } from '../count-events.js';
-import { BodyTooLarge, clientIp, readBody, sendJson } from '../http.js';
+import { countEvents, type IngestDeps } from '../count-events.js';
+import { BodyTooLarge, CORS, readBody, sendJson } from '../http.js';
 
 /**
  * `POST /e`: one event object or an array of up to 100, as `application/json` or `text/plain`
@@ -12,11 +12,12 @@ import { BodyTooLarge, clientIp, readBody, sendJson } from '../http.js';
 export async function handleBeacon(
   req: IncomingMessage,
   res: ServerResponse,
-  deps: CountDeps & { trustProxy: boolean; clock: () => number },
+  deps: IngestDeps,
 ): Promise<void> {
   const reject = (status: number, reason: RejectionReason) => {
     deps.metrics.rejected.inc({ reason });
     sendJson(res, status, { accepted: 0, rejected: 1, ignored: 0, errors: [{ index: null, reason }] }, {
+      ...CORS,
       'X-Analytics-Rejected': reason,
     });
   };
@@ -57,7 +58,7 @@ export async function handleBeacon(
     objects,
     {
       userAgent: req.headers['user-agent'] ?? '',
-      ip: clientIp(req, deps.trustProxy),
+      ip: deps.proxy.clientIp(req),
       receivedAt: deps.clock(),
     },
     deps,
@@ -70,6 +71,6 @@ export async function handleBeacon(
     res,
     status,
     { accepted: result.accepted, rejected: errors.length, ignored: result.bots, errors },
-    status === 400 && errors[0] ? { 'X-Analytics-Rejected': errors[0].reason } : {},
+    status === 400 && errors[0] ? { ...CORS, 'X-Analytics-Rejected': errors[0].reason } : CORS,
   );
 }

@@ -1,25 +1,36 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
-import type { AnalyticsStore } from '@rta/redis-store';
+import type { LogLimiter } from '@rta/config';
+import type { AnalyticsStore, BotCounts, LiveView } from '@rta/redis-store';
 import type { Warehouse } from '@rta/warehouse';
-import { DashboardAuth, type DashboardAccess } from '../dashboard-auth.js';
+import { DashboardAuth } from '../dashboard-auth.js';
+import { RedisUnavailable } from '../count-events.js';
 import { readHistory } from '../history.js';
-import { BodyTooLarge, clientIp, readBody } from '../http.js';
+import { BodyTooLarge, readBody, sendJson } from '../http.js';
 import { dashboardPage, loginPage, lockedPage } from '../dashboard-html.js';
+import type { ProxyTrust } from '../proxy-trust.js';
+import type { Admission, Presented, TokenGate } from '../token-gate.js';
 
 export interface DashboardDeps {
   auth: DashboardAuth;
+  gate: TokenGate;
   store: AnalyticsStore;
+  bots: BotCounts;
   /** Source of `/api/history`; absent = history answers 503. */
   warehouse: Warehouse | undefined;
   sites: readonly string[];
   clock: () => number;
-  /** Login cookies get `Secure` when the request came over HTTPS (X-Forwarded-Proto with trustProxy). */
-  trustProxy: boolean;
-  logger: Logger;
+  /** The client address for the throttle; login cookies get `Secure` when a trusted proxy says the request came over HTTPS. */
+  proxy: ProxyTrust;
+  limiter: LogLimiter;
 }
 
-const PRIVATE = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+/** Headers of every dashboard response: never cached, never framed, no referrer, no CORS header (same origin only). */
+export const PRIVATE = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+};
 const HTML_HEADERS = {
   ...PRIVATE,
   'Content-Type': 'text/html; charset=utf-8',
@@ -34,29 +45,40 @@ function sendHtml(res: ServerResponse, status: number, html: string, headers: Re
 
 /** JSON of the dashboard APIs: private (no CORS header, never cached). */
 function sendApi(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...PRIVATE, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+  sendJson(res, status, body, { ...PRIVATE, ...headers });
 }
 
-const DENIED: Record<Exclude<DashboardAccess, 'granted'>, { status: number; error: string; message: string }> = {
+const DENIED: Record<Exclude<Presented | 'disabled', 'granted'>, { status: number; error: string; message: string }> = {
   disabled: { status: 503, error: 'dashboard_disabled', message: 'The dashboard is locked: set DASHBOARD_TOKEN on the tracker to enable it.' },
   missing: { status: 401, error: 'unauthorized', message: 'Send Authorization: Bearer <DASHBOARD_TOKEN> or log in at /dashboard.' },
   invalid: { status: 401, error: 'unauthorized', message: 'The token is not valid.' },
 };
 
-/** `GET /dashboard`: the page when the token or login cookie is valid, else the login form (401) or the locked notice (503). */
-export function handleDashboardPage(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): void {
+/** Runs what a request presented through the throttle; wrong tokens are logged without the token or the address. */
+export async function admit(req: IncomingMessage, presented: Presented, deps: Pick<DashboardDeps, 'gate' | 'proxy' | 'limiter'>): Promise<Admission> {
+  const admission = await deps.gate.admit(deps.proxy.clientIp(req), presented);
+  if (admission === 'invalid') deps.limiter.warn({ path: (req.url ?? '').split('?')[0] }, 'wrong token presented');
+  return admission;
+}
+
+function tooMany(seconds: number): string {
+  return `Too many wrong tokens; try again in ${Math.ceil(seconds / 60)} minutes.`;
+}
+
+/** `GET /dashboard`: the page when the token or login cookie is valid, else the login form (401), 429 when throttled, or the locked notice (503). */
+export async function handleDashboardPage(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
   req.resume();
   const access = deps.auth.check(req);
-  if (access === 'granted') return sendHtml(res, 200, dashboardPage(deps.sites));
   if (access === 'disabled') return sendHtml(res, 503, lockedPage(DENIED.disabled.message));
-  sendHtml(res, 401, loginPage(access === 'invalid' ? 'That token is not valid.' : undefined), { 'WWW-Authenticate': 'Bearer realm="dashboard"' });
+  const admission = await admit(req, access, deps);
+  if (typeof admission === 'object') return sendHtml(res, 429, loginPage(tooMany(admission.blocked)), { 'Retry-After': String(admission.blocked) });
+  if (admission === 'granted') return sendHtml(res, 200, dashboardPage(deps.sites));
+  sendHtml(res, 401, loginPage(admission === 'invalid' ? 'That token is not valid.' : undefined), { 'WWW-Authenticate': 'Bearer realm="dashboard"' });
 }
 
 /** `POST /dashboard/login` (form field `token`): sets the HttpOnly session cookie and redirects to the dashboard. */
 export async function handleLogin(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
-  if (!deps.auth.enabled) {
+  if (!deps.auth.token) {
     req.resume();
     return sendHtml(res, 503, lockedPage(DENIED.disabled.message));
   }
@@ -67,16 +89,11 @@ export async function handleLogin(req: IncomingMessage, res: ServerResponse, dep
     if (error instanceof BodyTooLarge) return sendHtml(res, 413, loginPage('That token is too long.'));
     throw error;
   }
-  const ip = clientIp(req, deps.trustProxy);
-  const wait = deps.auth.throttled(ip);
-  if (wait > 0) return sendHtml(res, 429, loginPage(`Too many wrong tokens; try again in ${Math.ceil(wait / 60)} minutes.`), { 'Retry-After': String(wait) });
   const token = new URLSearchParams(body.toString('utf8')).get('token') ?? '';
-  if (!deps.auth.tokenMatches(token)) {
-    deps.auth.recordFailure(ip);
-    deps.logger.warn('dashboard login with a wrong token');
-    return sendHtml(res, 401, loginPage('That token is not valid.'));
-  }
-  const proto = deps.trustProxy ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim() : '';
+  const admission = await admit(req, deps.auth.token.matches(token) ? 'granted' : 'invalid', deps);
+  if (typeof admission === 'object') return sendHtml(res, 429, loginPage(tooMany(admission.blocked)), { 'Retry-After': String(admission.blocked) });
+  if (admission !== 'granted') return sendHtml(res, 401, loginPage('That token is not valid.'));
+  const proto = deps.proxy.fromTrustedProxy(req) ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim() : '';
   const secure = proto === 'https' || (req.socket as { encrypted?: boolean }).encrypted === true;
   res.writeHead(303, { ...PRIVATE, Location: '/dashboard', 'Set-Cookie': deps.auth.loginCookie(secure), 'Content-Length': 0 });
   res.end();
@@ -89,18 +106,20 @@ export function handleLogout(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Checks access and the `site` parameter shared by the APIs; answers the error itself and returns undefined when refused. */
-function apiRequest(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): URLSearchParams | undefined {
+async function apiRequest(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<URLSearchParams | undefined> {
   req.resume();
-  const ip = clientIp(req, deps.trustProxy);
-  const wait = deps.auth.throttled(ip);
-  if (wait > 0) {
-    sendApi(res, 429, { error: 'too_many_attempts', message: `too many wrong tokens; retry in ${wait} s` }, { 'Retry-After': String(wait) });
+  const access = deps.auth.check(req);
+  if (access === 'disabled') {
+    sendApi(res, DENIED.disabled.status, { error: DENIED.disabled.error, message: DENIED.disabled.message });
     return undefined;
   }
-  const access = deps.auth.check(req);
-  if (access === 'invalid') deps.auth.recordFailure(ip);
-  if (access !== 'granted') {
-    const denied = DENIED[access];
+  const admission = await admit(req, access, deps);
+  if (typeof admission === 'object') {
+    sendApi(res, 429, { error: 'too_many_attempts', message: `too many wrong tokens; retry in ${admission.blocked} s` }, { 'Retry-After': String(admission.blocked) });
+    return undefined;
+  }
+  if (admission !== 'granted') {
+    const denied = DENIED[admission];
     sendApi(res, denied.status, { error: denied.error, message: denied.message });
     return undefined;
   }
@@ -116,11 +135,14 @@ function apiRequest(req: IncomingMessage, res: ServerResponse, deps: DashboardDe
 
 /** A live view is shared by requests for up to this long (ms): many open dashboards cost Redis one read per second and site. */
 const LIVE_SHARE_MS = 1_000;
-const liveReads = new WeakMap<DashboardDeps, Map<string, { at: number; view: Promise<unknown> }>>();
+const liveReads = new WeakMap<DashboardDeps, Map<string, { at: number; view: Promise<LiveResponse> }>>();
+
+/** `/api/live`: the live view plus the hits ignored as bots over the last hour (counted apart, in Redis, by every tracker). */
+export type LiveResponse = LiveView & { botHitsLastHour: number };
 
 /** `GET /api/live?site=…`: the live view from Redis only (works with the warehouse down). */
 export async function handleLive(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
-  const params = apiRequest(req, res, deps);
+  const params = await apiRequest(req, res, deps);
   if (!params) return;
   const site = params.get('site')!;
   const now = deps.clock();
@@ -128,7 +150,7 @@ export async function handleLive(req: IncomingMessage, res: ServerResponse, deps
   if (!reads) liveReads.set(deps, (reads = new Map()));
   let read = reads.get(site);
   if (!read || now - read.at >= LIVE_SHARE_MS || now < read.at) {
-    read = { at: now, view: deps.store.readLive(site, now) };
+    read = { at: now, view: readLiveResponse(site, now, deps) };
     reads.set(site, read);
     read.view.catch(() => reads.delete(site));
   }
@@ -137,7 +159,7 @@ export async function handleLive(req: IncomingMessage, res: ServerResponse, deps
 
 /** `GET /api/history?site=…&from=…&to=…` (ISO-8601 UTC; default the last 30 days): the warehouse through the SQL pack. */
 export async function handleHistory(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
-  const params = apiRequest(req, res, deps);
+  const params = await apiRequest(req, res, deps);
   if (!params) return;
   const now = deps.clock();
   const to = parseTime(params.get('to')) ?? new Date(Math.floor(now / 86_400_000) * 86_400_000 + 86_400_000);
@@ -149,8 +171,17 @@ export async function handleHistory(req: IncomingMessage, res: ServerResponse, d
   try {
     sendApi(res, 200, await readHistory(deps.warehouse, { site: params.get('site')!, from, to }, now));
   } catch (error) {
-    deps.logger.warn({ err: error }, 'history query failed');
+    deps.limiter.warn({ err: error }, 'history query failed');
     sendApi(res, 503, { error: 'warehouse_unavailable', message: 'The warehouse did not answer; the live view still works.' });
+  }
+}
+
+async function readLiveResponse(site: string, now: number, deps: DashboardDeps): Promise<LiveResponse> {
+  try {
+    const [view, botHitsLastHour] = await Promise.all([deps.store.readLive(site, now), deps.bots.lastHour(site, now)]);
+    return { ...view, botHitsLastHour };
+  } catch (error) {
+    throw new RedisUnavailable('cannot read the live view from Redis', { cause: error });
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LIMITS, type RawEvent } from '@rta/events';
-import { countEvents, type CountDeps } from '../count-events.js';
-import { clientIp, sendPixel } from '../http.js';
+import { countEvents, type IngestDeps } from '../count-events.js';
+import { sendPixel } from '../http.js';
 
 const PIXEL_FIELDS = ['site', 'path', 'url', 'ref', 'event', 'uid'] as const;
 
@@ -12,7 +12,7 @@ const PIXEL_FIELDS = ['site', 'path', 'url', 'ref', 'event', 'uid'] as const;
 export async function handlePixel(
   req: IncomingMessage,
   res: ServerResponse,
-  deps: CountDeps & { trustProxy: boolean; clock: () => number },
+  deps: IngestDeps,
 ): Promise<void> {
   const url = req.url ?? '';
   const q = url.indexOf('?');
@@ -31,7 +31,7 @@ export async function handlePixel(
     [raw],
     {
       userAgent: req.headers['user-agent'] ?? '',
-      ip: clientIp(req, deps.trustProxy),
+      ip: deps.proxy.clientIp(req),
       refererPath: raw.path === undefined && raw.url === undefined ? refererPath(req.headers.referer) : undefined,
       receivedAt: deps.clock(),
     },

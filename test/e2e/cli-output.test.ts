@@ -1,0 +1,94 @@
+/**
+ * What `pnpm cli query` and `pnpm cli flush` print, through the compiled CLI: ratios rounded,
+ * periods as dates or minutes, `--format csv|json` for spreadsheets and jq, and the progress of
+ * a catch-up over many minutes (plain lines when stderr is not a terminal).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AnalyticsStore, minuteOf, type EventWrite } from '@rta/redis-store';
+import { createDuckDBWarehouse, type CounterRow } from '@rta/warehouse';
+import { exited, spawnCli } from '../support/child.js';
+import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
+
+const SITE = 'example.com';
+const dir = mkdtempSync(join(tmpdir(), 'rta-cli-output-'));
+const prefix = randomPrefix();
+const env = { SITES: SITE, REDIS_PREFIX: prefix, DUCKDB_PATH: join(dir, 'warehouse.duckdb') };
+const cli = async (...args: string[]) => {
+  const result = await exited(spawnCli(args, env));
+  expect(result.code, result.output).toBe(0);
+  return result.output;
+};
+const redis = testRedis({ autoPipelining: true });
+
+afterAll(async () => {
+  await deleteKeysOf(redis, prefix);
+  redis.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** 7 page views in 3 visits, 2 of them engaged: bounce rate 1/3, 2.33 pages per visit. */
+function traffic(minute: Date, batchId: string) {
+  const total = (event: string, count: number): CounterRow => ({ event, dimension: 'total', value: '', count: BigInt(count) });
+  return { batchId, site: SITE, minute, counters: [total('pageview', 7), total('visit', 3), total('engaged_visit', 2)], visitors: [] };
+}
+
+describe('cli query output', () => {
+  it('prints ratios rounded, periods as dates or minutes, and CSV or JSON on request', async () => {
+    const warehouse = createDuckDBWarehouse({ path: env.DUCKDB_PATH });
+    const recent = new Date(minuteOf(Date.now()) - 10 * 60_000);
+    try {
+      await warehouse.migrate();
+      await warehouse.load(traffic(new Date(Date.UTC(2026, 10, 27, 10, 5)), 'day'));
+      await warehouse.load(traffic(recent, 'recent'));
+    } finally {
+      await warehouse.close();
+    }
+    const range = ['--from', '2026-11-27', '--to', '2026-11-28'];
+
+    expect((await cli('query', 'traffic', ...range)).trim().split('\n')).toEqual([
+      'period      pageviews  visits  bounces  bounce_rate  pages_per_visit',
+      '----------  ---------  ------  -------  -----------  ---------------',
+      '2026-11-27          7       3        1       33.3 %             2.33',
+    ]);
+    expect((await cli('query', 'traffic', ...range, '--format', 'csv')).trim()).toBe(
+      'period,pageviews,visits,bounces,bounce_rate,pages_per_visit\r\n2026-11-27,7,3,1,0.3333,2.3333',
+    );
+    expect(JSON.parse(await cli('query', 'traffic', ...range, '--by', 'hour', '--format', 'json'))).toEqual([
+      { period: '2026-11-27T10:00:00Z', pageviews: 7, visits: 3, bounces: 1, bounce_rate: 0.3333, pages_per_visit: 2.3333 },
+    ]);
+    // The default range (the last 24 hours) starts on a whole minute: no seconds, no milliseconds.
+    const [whole] = (await cli('query', 'traffic')).trim().split('\n').slice(2);
+    expect(whole).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} +7 +3 +1 +33\.3 % +2\.33$/);
+
+    const wrong = await exited(spawnCli(['query', 'traffic', '--format', 'xml'], env));
+    expect(wrong).toMatchObject({ code: 1, output: 'error: --format must be table, csv, json\n' });
+  });
+});
+
+describe('cli flush progress', () => {
+  it('prints a plain line per tenth of a 30-minute backlog, then the summary', async () => {
+    const store = new AnalyticsStore(redis, { prefix });
+    const first = minuteOf(Date.now()) - 2 * 3_600_000;
+    const events: EventWrite[] = Array.from({ length: 30 * 4 }, (_, i) => ({
+      site: SITE,
+      event: 'pageview',
+      path: `/p/${i % 7}`,
+      referrer: '(direct)',
+      device: 'desktop',
+      visitorId: `v${i}`,
+      receivedAt: first + Math.floor(i / 4) * 60_000 + 1_000,
+    }));
+    await store.track(events);
+
+    const lines = (await cli('flush')).trim().split('\n');
+    const progress = lines.filter((l) => l.startsWith('flushing: '));
+    expect(progress.map((l) => /^flushing: (\d+)\/30 minutes/.exec(l)?.[1])).toEqual(['3', '6', '9', '12', '15', '18', '21', '24', '27', '30']);
+    expect(progress.every((l) => /minutes \(\d+ %\), [\d,]+ rows\/s(, about .+ left)?$/.test(l))).toBe(true);
+    expect(progress.at(-1)).toMatch(/^flushing: 30\/30 minutes \(100 %\), [\d,]+ rows\/s$/);
+    expect(lines.at(-1)).toMatch(/^flushed 30 minute\(s\), 30 batch\(es\) \(0 already loaded\), .* 120 events in \d+ ms$/);
+    expect(lines).toHaveLength(11);
+  });
+});
