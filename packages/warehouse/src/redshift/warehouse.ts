@@ -41,7 +41,8 @@ import { toRows } from './result-rows.js';
 import { compileDataApiParams, sqlString, type DataApiStatement } from './sql-literals.js';
 
 /** A concurrent CREATE TABLE IF NOT EXISTS lost its race; running the migration again is a no-op. */
-const MIGRATION_RACE = /already exists|duplicate key|concurrent|serializable isolation/i;
+/** What concurrent migrations can raise at each other (Redshift and PostgreSQL spell them alike); the loser tries again. */
+const MIGRATION_RACE = /already exists|duplicate key|concurrent|serializable isolation|deadlock detected/i;
 
 export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Warehouse {
   const settings = resolveRedshiftOptions(options);
@@ -174,6 +175,8 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
         } catch (error) {
           const raced = error instanceof StatementFailedError && MIGRATION_RACE.test(error.message);
           if (!raced || attempt >= settings.maxAttempts) throw wrapped(error, 'WAREHOUSE_MIGRATE', 'Redshift migration failed');
+          const backoff = redshiftDefaults.retries.serializableBackoffMs * 2 ** (attempt - 1);
+          await sleep(backoff / 2 + Math.random() * (backoff / 2));
         }
       }
     },
