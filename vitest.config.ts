@@ -18,5 +18,7 @@ export default defineConfig({
     hookTimeout: HANG_CEILING_MS,
     teardownTimeout: HANG_CEILING_MS,
     pool: 'forks',
+    // Processes the tests start run one tracker process unless a test asks for more.
+    env: { TRACKER_WORKERS: '1' },
   },
 });

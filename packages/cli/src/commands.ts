@@ -1,9 +1,11 @@
+import cluster from 'node:cluster';
 import { dirname } from 'node:path';
 import { connectRedis, createLogger, createRedis, type AppConfig } from '@rta/config';
 import { AnalyticsStore, type BucketRef } from '@rta/redis-store';
 import type { MinuteBatch, VisitorPeriod, Warehouse } from '@rta/warehouse';
 import { ensureRedis } from './ensure-redis.js';
 import { logProcessErrors } from './process-errors.js';
+import { runTrackerWorker, startTrackerWorkers } from './tracker-workers.js';
 import { FlushProgress } from './flush-progress.js';
 import { OUTPUT_FORMATS, formatRows, formatTime, type OutputFormat } from './output.js';
 
@@ -83,6 +85,12 @@ function print(text: string): void {
 }
 
 async function serve(role: 'start' | 'tracker' | 'flusher', config: AppConfig): Promise<void> {
+  if (cluster.isWorker) {
+    // One of TRACKER_WORKERS: the tracker only; the primary runs the flusher and any redis-server.
+    const logger = createLogger(config.logLevel, 'tracker');
+    logProcessErrors(logger);
+    return runTrackerWorker(async () => (await import('@rta/tracker')).startTrackerService(config, logger), logger);
+  }
   const logger = createLogger(config.logLevel, role === 'start' ? 'pipeline' : role);
   logProcessErrors(logger);
   const dataDir = config.warehouse.kind === 'duckdb' ? dirname(config.warehouse.path) : '.data';
@@ -90,7 +98,9 @@ async function serve(role: 'start' | 'tracker' | 'flusher', config: AppConfig): 
   if (redisServer) logger.info({ pid: redisServer.pid, dir: `${dataDir}/redis` }, 'started redis-server with AOF');
   const services: Array<{ close(): Promise<void> }> = [];
   try {
-    if (role !== 'flusher') services.push(await (await import('@rta/tracker')).startTrackerService(config, logger));
+    if (role !== 'flusher') {
+      services.push(config.trackerWorkers > 1 ? await startTrackerWorkers(config, logger) : await (await import('@rta/tracker')).startTrackerService(config, logger));
+    }
     if (role !== 'tracker') services.push(await (await flusher()).startFlusherService(config, logger));
   } catch (error) {
     redisServer?.kill('SIGTERM'); // the process exits with the error; the Redis it started goes with it

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import type { RedshiftWarehouseOptions, SnowflakeWarehouseOptions, WarehouseTimeouts } from '@rta/warehouse';
@@ -35,6 +36,7 @@ export const configDefaults = {
   MAX_VALUES_PER_DIMENSION: '10000',
   SESSION_IDLE_MINUTES: '30',
   SESSION_CAP: '500000',
+  TRACKER_WORKERS: '',
   DASHBOARD_TOKEN: '',
   METRICS_PORT: '',
   METRICS_TOKEN: '',
@@ -130,6 +132,11 @@ const schema = z.object({
   MAX_VALUES_PER_DIMENSION: integer(1, 1_000_000),
   SESSION_IDLE_MINUTES: integer(1, 1_440),
   SESSION_CAP: integer(1, 100_000_000),
+  TRACKER_WORKERS: z
+    .string()
+    .regex(/^\d*$/, 'must be a whole number of processes from 1 to 64 (or unset for one per core)')
+    .transform((s) => (s === '' ? availableParallelism() : Number(s)))
+    .refine((n) => n >= 1 && n <= 64, 'must be a whole number of processes from 1 to 64 (or unset for one per core)'),
   DASHBOARD_TOKEN: secretToken('lock the dashboard'),
   METRICS_PORT: z
     .string()
@@ -178,6 +185,8 @@ export interface AppConfig {
   sessionIdleMinutes: number;
   /** Sessions a site may create per session window before visits are estimated. */
   sessionCap: number;
+  /** Tracker processes sharing `port` (node:cluster); 1 runs the tracker in the process itself. */
+  trackerWorkers: number;
   /** Token of the dashboard and its APIs; undefined = dashboard locked (503). */
   dashboardToken: string | undefined;
   /** `/metrics` on its own port (undefined: on `port`) and behind its own token (undefined: open). */
@@ -293,6 +302,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: { 
     maxValuesPerDimension: c.MAX_VALUES_PER_DIMENSION,
     sessionIdleMinutes: c.SESSION_IDLE_MINUTES,
     sessionCap: c.SESSION_CAP,
+    trackerWorkers: c.TRACKER_WORKERS,
     dashboardToken: c.DASHBOARD_TOKEN === '' ? undefined : c.DASHBOARD_TOKEN,
     metrics: { port: c.METRICS_PORT, token: c.METRICS_TOKEN === '' ? undefined : c.METRICS_TOKEN },
     flush: {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/index.js';
 
@@ -56,6 +57,8 @@ describe('parseConfig', () => {
     [{ SITES: 'a.com', REDIS_WAIT_REPLICAS: '17' }, 'REDIS_WAIT_REPLICAS: must be a whole number from 0 to 16'],
     [{ SITES: 'a.com', FLUSH_CLAIM_REPLICAS: 'some' }, 'FLUSH_CLAIM_REPLICAS: must be auto or a whole number'],
     [{ SITES: 'a.com', SESSION_CAP: '0' }, 'SESSION_CAP: must be a whole number from 1'],
+    [{ SITES: 'a.com', TRACKER_WORKERS: '0' }, 'TRACKER_WORKERS: must be a whole number of processes from 1 to 64'],
+    [{ SITES: 'a.com', TRACKER_WORKERS: 'two' }, 'TRACKER_WORKERS: must be a whole number of processes from 1 to 64'],
     [{ SITES: 'a.com', METRICS_TOKEN: 'short' }, 'METRICS_TOKEN: must be 16 to 256 characters (or unset to leave /metrics open)'],
     [{ SITES: 'a.com', METRICS_PORT: 'x' }, 'METRICS_PORT: must be a whole number from 0 to 65535'],
     [{ SITES: 'a.com', METRICS_PORT: '8080' }, 'METRICS_PORT: must differ from PORT'],
@@ -134,6 +137,8 @@ describe('parseConfig', () => {
       flush: { claimReplicas: 2 },
     });
     expect(parseConfig({ SITES: 'a.com' })).toMatchObject({ redisCluster: false, redisWaitReplicas: 0, sessionCap: 500_000, flush: { claimReplicas: 'auto' } });
+    expect(parseConfig({ SITES: 'a.com' }).trackerWorkers).toBe(availableParallelism());
+    expect(parseConfig({ SITES: 'a.com', TRACKER_WORKERS: '3' }).trackerWorkers).toBe(3);
   });
 
   it('reads the dashboard token and the session idle time', () => {

@@ -6,6 +6,12 @@ export function createTrackerMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'rta_tracker_' });
   return {
     registry,
+    requests: new Counter({
+      name: 'rta_tracker_requests_total',
+      help: 'HTTP requests served, by tracker process (worker 0 without TRACKER_WORKERS, else 1…n).',
+      labelNames: ['worker'] as const,
+      registers: [registry],
+    }),
     accepted: new Counter({
       name: 'rta_events_accepted_total',
       help: 'Events accepted and written to Redis.',

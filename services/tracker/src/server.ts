@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import { AnalyticsStore, BotCounts, TokenAttempts, liveDefaults, type RedisClien
 import type { Warehouse } from '@rta/warehouse';
 import { RedisUnavailable, type IngestDeps } from './count-events.js';
 import { createTrackerMetrics } from './metrics.js';
+import { workerMetricsText } from './worker-metrics.js';
 import { DailySalt } from './salt.js';
 import { CORS, clientWentAway, sendJson, sendPixel, sendPreflight } from './http.js';
 import { handlePixel } from './routes/pixel.js';
@@ -106,7 +108,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     proxy,
     limiter,
   };
-  const metricsDeps: MetricsDeps = { metrics, gate, proxy, limiter, token: options.metrics?.token === undefined ? undefined : new SecretToken(options.metrics.token) };
+  // A TRACKER_WORKERS worker serves the metrics of every worker, gathered by the primary.
+  const metricsText = cluster.isWorker ? workerMetricsText(metrics.registry) : () => metrics.registry.metrics();
+  const served = metrics.requests.labels({ worker: String(cluster.worker?.id ?? 0) });
+  const metricsDeps: MetricsDeps = { metrics, text: metricsText, gate, proxy, limiter, token: options.metrics?.token === undefined ? undefined : new SecretToken(options.metrics.token) };
   const metricsOnMainPort = !options.metrics?.ownPort;
 
   async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -164,6 +169,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         connectionsCheckingInterval: CLIENT_TIMEOUTS.checkEveryMs,
       },
       (req, res) => {
+        served.inc();
         const path = (req.url ?? '/').split('?')[0]!;
         handle(req, res, path).catch((error: unknown) => failed(req, res, path, error));
       },

@@ -6,6 +6,8 @@ import { admit, type DashboardDeps } from './dashboard.js';
 
 export interface MetricsDeps extends Pick<DashboardDeps, 'gate' | 'proxy' | 'limiter'> {
   metrics: TrackerMetrics;
+  /** The Prometheus text to serve: this process's registry, or every worker's. */
+  text: () => Promise<string>;
   /** `METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <token>`, through the same throttle as the dashboard. */
   token: SecretToken | undefined;
 }
@@ -20,5 +22,5 @@ export async function handleMetrics(req: IncomingMessage, res: ServerResponse, d
     }
     if (admission !== 'granted') return sendText(res, 401, 'send Authorization: Bearer <METRICS_TOKEN>\n', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
   }
-  sendText(res, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
+  sendText(res, 200, await deps.text(), deps.metrics.registry.contentType);
 }
