@@ -5,25 +5,13 @@
  */
 import { pino } from 'pino';
 import { connectRedis, createRedis, loadConfig } from '@rta/config';
-import { createTracker } from '@rta/tracker';
+import { createTracker, trackerOptions } from '@rta/tracker';
 
 const config = loadConfig();
 const logger = pino({ level: 'warn' });
 const redis = createRedis(config, 'tracker', logger);
 await connectRedis(redis, config);
-const tracker = createTracker({
-  redis,
-  sites: config.sites,
-  prefix: config.redisPrefix,
-  maxValuesPerDimension: config.maxValuesPerDimension,
-  trustProxy: config.trustProxy,
-  sessionIdleMinutes: config.sessionIdleMinutes,
-  sessionCap: config.sessionCap,
-  waitReplicas: config.redisWaitReplicas,
-  waitTimeoutMs: config.redisWaitTimeoutMs,
-  live: process.env.BENCH_LIVE !== '0',
-  logger,
-});
+const tracker = createTracker({ ...trackerOptions(config, redis, logger), live: process.env.BENCH_LIVE !== '0' });
 const port = await tracker.listen(0, '127.0.0.1');
 process.stdout.write(`listening ${port}\n`);
 process.on('SIGTERM', () => void tracker.close().then(() => process.exit(0)));

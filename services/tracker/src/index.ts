@@ -1,4 +1,4 @@
 export { createTracker, type Tracker, type TrackerOptions } from './server.js';
 export { PIXEL } from './http.js';
-export { startTrackerService } from './main.js';
+export { startTrackerService, trackerOptions } from './main.js';
 export { serveWorkerMetrics } from './worker-metrics.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { connectRedis, createRedis, type AppConfig } from '@rta/config';
 import { createWarehouseFromConfig } from '@rta/flusher';
-import { createTracker } from './server.js';
+import { createTracker, type TrackerOptions } from './server.js';
 
 /**
  * Runs the tracker on `HOST:PORT` once Redis answers. The warehouse handle only serves the
@@ -11,21 +11,7 @@ export async function startTrackerService(config: AppConfig, logger: Logger) {
   const redis = createRedis(config, 'tracker', logger);
   await connectRedis(redis, config);
   const warehouse = createWarehouseFromConfig(config.warehouse);
-  const tracker = createTracker({
-    redis,
-    sites: config.sites,
-    prefix: config.redisPrefix,
-    maxValuesPerDimension: config.maxValuesPerDimension,
-    trustProxy: config.trustProxy,
-    sessionIdleMinutes: config.sessionIdleMinutes,
-    sessionCap: config.sessionCap,
-    waitReplicas: config.redisWaitReplicas,
-    waitTimeoutMs: config.redisWaitTimeoutMs,
-    dashboardToken: config.dashboardToken,
-    metrics: { ownPort: config.metrics.port !== undefined, token: config.metrics.token },
-    warehouse,
-    logger,
-  });
+  const tracker = createTracker({ ...trackerOptions(config, redis, logger), warehouse });
   let port: number;
   let metricsPort: number;
   try {
@@ -56,6 +42,24 @@ export async function startTrackerService(config: AppConfig, logger: Logger) {
       await warehouse.close();
       redis.disconnect();
     },
+  };
+}
+
+/** The tracker's options from the configuration (without the warehouse, which only serves the dashboard's history). */
+export function trackerOptions(config: AppConfig, redis: TrackerOptions['redis'], logger: Logger): TrackerOptions {
+  return {
+    redis,
+    sites: config.sites,
+    prefix: config.redisPrefix,
+    maxValuesPerDimension: config.maxValuesPerDimension,
+    trustProxy: config.trustProxy,
+    sessionIdleMinutes: config.sessionIdleMinutes,
+    sessionCap: config.sessionCap,
+    waitReplicas: config.redisWaitReplicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
+    dashboardToken: config.dashboardToken,
+    metrics: { ownPort: config.metrics.port !== undefined, token: config.metrics.token },
+    logger,
   };
 }
 
