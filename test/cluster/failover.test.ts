@@ -28,8 +28,11 @@ interface Scenario {
 }
 
 let scenario: Scenario | undefined;
+let hitLoop: { stop(): Promise<unknown> } | undefined;
 afterEach(async () => {
   if (!scenario) return;
+  await hitLoop?.stop(); // a test that failed half-way leaves it running
+  hitLoop = undefined;
   await scenario.flusher.stop();
   scenario.closeRedis();
   await scenario.tracker.close();
@@ -79,7 +82,7 @@ async function killMasterOf(cluster: RedisCluster, prefix: string, site: string)
   const slot = await cluster.keySlot(`{${prefix}:${site}}`);
   const master = await cluster.masterOf(slot);
   await master.stop('SIGKILL');
-  await eventually('a replica to be promoted', async () => ((await cluster.masterOf(slot).catch(() => master)) !== master ? true : undefined), 60_000);
+  await eventually('a replica to be promoted', async () => ((await cluster.masterOf(slot).catch(() => master)) !== master ? true : undefined));
   await cluster.waitHealthy();
   return master;
 }
@@ -94,7 +97,6 @@ async function settle(s: Scenario & { store: AnalyticsStore; sites: string[] }):
       const left = await Promise.all((await s.store.pendingBuckets(Number.MAX_SAFE_INTEGER)).map((b) => s.store.bucketBacklog(b)));
       return left.every((b) => b.generations === 0) ? true : undefined;
     },
-    120_000,
   );
   expect(await doubledGenerations(s.warehouse)).toEqual([]);
   return { loaded: await pageviewsBySite(s.warehouse) };
@@ -110,8 +112,8 @@ describe('a master killed under traffic', () => {
     const sameMaster = [];
     for (const site of s.sites) if ((await s.cluster.masterOf(await s.cluster.keySlot(`{${prefix}:${site}}`))) === killedMaster) sameMaster.push(site);
 
-    const hits = startHitLoop(s.tracker.base, s.sites, 8);
-    await eventually('hits to be acknowledged on every site', async () => (s.sites.every((site) => (hits.acknowledged.get(site) ?? 0) >= 20) ? true : undefined), 60_000);
+    const hits = (hitLoop = startHitLoop(s.tracker.base, s.sites, 8));
+    await eventually('hits to be acknowledged on every site', async () => (s.sites.every((site) => (hits.acknowledged.get(site) ?? 0) >= 20) ? true : undefined));
     // /healthz follows the cluster: unhealthy while a slot of a configured site has no master.
     const health: number[] = [];
     const watching = (async () => {
@@ -125,7 +127,7 @@ describe('a master killed under traffic', () => {
     expect(health).toContain(503);
     const atFailover = new Map(hits.acknowledged);
     // Traffic goes on to the promoted replica: every site, the victim's too, gets hits acknowledged again.
-    await eventually('the promoted replica to take writes', async () => (s.sites.every((site) => (hits.acknowledged.get(site) ?? 0) >= (atFailover.get(site) ?? 0) + 20) ? true : undefined), 90_000);
+    await eventually('the promoted replica to take writes', async () => (s.sites.every((site) => (hits.acknowledged.get(site) ?? 0) >= (atFailover.get(site) ?? 0) + 20) ? true : undefined));
     await hits.stop();
 
     const { loaded } = await settle(s);
@@ -147,25 +149,21 @@ describe('a master killed under traffic', () => {
       `failover without WAIT: ${lost} acknowledged hits lost on the killed master's ${sameMaster.length} sites ` +
         `(of ${sameMaster.reduce((n, site) => n + (hits.acknowledged.get(site) ?? 0), 0)}); statuses ${JSON.stringify(Object.fromEntries(hits.statuses))}`,
     );
-  }, 600_000);
+  });
 
   it('with REDIS_WAIT_REPLICAS=1 loses no acknowledged hit', async () => {
     const prefix = randomPrefix();
     const s = await start(prefix, 1);
     const victim = s.sites[0]!;
-    const hits = startHitLoop(s.tracker.base, s.sites, 8);
-    await eventually('hits to be acknowledged on every site', async () => (s.sites.every((site) => (hits.acknowledged.get(site) ?? 0) >= 20) ? true : undefined), 60_000);
+    const hits = (hitLoop = startHitLoop(s.tracker.base, s.sites, 8));
+    await eventually('hits to be acknowledged on every site', async () => (s.sites.every((site) => (hits.acknowledged.get(site) ?? 0) >= 20) ? true : undefined));
     const killed = await killMasterOf(s.cluster, prefix, victim);
     // The promoted master has no replica until the killed node comes back as one: until then its
     // sites' hits are refused (503), not acknowledged without a copy.
     await killed.start();
     await s.cluster.waitHealthy();
     const atRejoin = new Map(hits.acknowledged);
-    await eventually('writes to be acknowledged by the new master and its new replica', async () => (s.sites.every((site) => (hits.acknowledged.get(site) ?? 0) >= (atRejoin.get(site) ?? 0) + 20) ? true : undefined), 120_000).catch(async (e) => {
-      console.log('diagnostics: acknowledged at rejoin, now, statuses', JSON.stringify([...atRejoin]), JSON.stringify([...hits.acknowledged]), JSON.stringify([...hits.statuses]));
-      for (const n of s.cluster.nodes) { const c = n.client(); console.log('diagnostics: node', n.port, String(await c.info('replication').catch((x) => x.message)).split('\r\n').slice(0, 6).join(' ')); c.disconnect(); }
-      throw e;
-    });
+    await eventually('writes to be acknowledged by the new master and its new replica', async () => (s.sites.every((site) => (hits.acknowledged.get(site) ?? 0) >= (atRejoin.get(site) ?? 0) + 20) ? true : undefined));
     await hits.stop();
 
     const { loaded } = await settle(s);
@@ -176,5 +174,5 @@ describe('a master killed under traffic', () => {
       expect(got, site).toBeLessThanOrEqual(acknowledged + (hits.failed.get(site) ?? 0));
     }
     console.log(`failover with WAIT 1: 0 acknowledged hits lost; statuses ${JSON.stringify(Object.fromEntries(hits.statuses))}`);
-  }, 600_000);
+  });
 });

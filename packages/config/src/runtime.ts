@@ -77,6 +77,9 @@ export function createRedis(config: RedisConnectionConfig, role: RedisRole, logg
       {
         lazyConnect: true,
         enableOfflineQueue,
+        // ioredis 6 no longer refreshes its slot map on a timer: a map left stale by a failover
+        // (a redirection it could not follow, see WriteBatcher) heals within this interval.
+        slotsRefreshInterval: 5_000,
         redisOptions,
         // TLS endpoints (ElastiCache) are verified by the name the client connected to.
         dnsLookup: seeds[0]!.protocol === 'rediss:' ? (address, callback) => callback(null, address) : undefined,

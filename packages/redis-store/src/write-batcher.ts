@@ -3,7 +3,9 @@ import { pageDigest, type AnalyticsKeys } from './keys.js';
 import { siteCall, type SiteCallOptions } from './site-call.js';
 import { callScript, scriptCommand } from './scripts.js';
 import { memo } from './memo.js';
-import { execPipeline, type RedisClient } from './redis-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cluster } from 'ioredis';
+import { execPipeline, isCluster, type RedisClient } from './redis-client.js';
 
 /** One event as the tracker counts it. */
 export interface EventWrite {
@@ -37,6 +39,10 @@ const MAX_EVENTS_PER_CALL = 256;
 const CACHE_LIMIT = 20_000;
 /** Calls again after a claim moved a generation on; more in a row means something is wrong. */
 const MAX_ATTEMPTS = 5;
+/** Errors a cluster answers before a script runs (it wrote nothing): the slot is elsewhere, moving, or has no master yet. */
+const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
+/** Calls of one batch after such errors with WAIT, about 2 s of slot moves in all. */
+const MAX_REDIRECTED_ATTEMPTS = 16;
 /** Minutes of generations remembered per site (older minutes are rarely written). */
 const GENERATION_MINUTES = 120;
 /** A site this process writes is put into the index of sites again after this long (ms). */
@@ -164,20 +170,31 @@ export class WriteBatcher {
     const replicas = this.options.waitReplicas ?? 0;
     if (replicas === 0) return callScript(this.redis, 'trackSite', keys, args);
     const timeoutMs = this.options.waitTimeoutMs ?? 1_000;
-    // WAIT covers the writes of its own connection: it goes in one pipeline with the call.
-    const pipeline = this.redis.pipeline();
-    scriptCommand(pipeline, 'trackSite', keys, args);
-    pipeline.call('WAIT', replicas, timeoutMs);
-    const [[scriptError, reply], [waitError, acknowledged]] = (await execPipeline(pipeline)) as Array<[Error | null, unknown]> as [
-      [Error | null, unknown],
-      [Error | null, unknown],
-    ];
-    if (scriptError) throw scriptError;
-    if (waitError) throw waitError;
-    if (Number(acknowledged) < replicas) {
-      throw new ReplicationTimeout(`only ${acknowledged} of ${replicas} replicas acknowledged the write within ${timeoutMs} ms`);
+    for (let attempt = 1; ; attempt++) {
+      // WAIT covers the writes of its own connection: it goes in one pipeline with the call.
+      const pipeline = this.redis.pipeline();
+      scriptCommand(pipeline, 'trackSite', keys, args);
+      pipeline.call('WAIT', replicas, timeoutMs);
+      const [[scriptError, reply], [waitError, acknowledged]] = (await execPipeline(pipeline)) as Array<[Error | null, unknown]> as [
+        [Error | null, unknown],
+        [Error | null, unknown],
+      ];
+      // On a cluster, a redirection of the script with another error for WAIT (a promoted
+      // replica's old master answers "MOVED" to the script and refuses WAIT as a replica) is not
+      // one ioredis follows for a pipeline, nor learns the new slot owner from: the script ran
+      // nowhere, so refresh the slot map and call again, for as long as a slot move may take.
+      if (scriptError && isCluster(this.redis) && REDIRECTED.test(scriptError.message) && attempt < MAX_REDIRECTED_ATTEMPTS) {
+        await refreshSlots(this.redis);
+        await sleep(Math.min(25 * attempt, 200));
+        continue;
+      }
+      if (scriptError) throw scriptError;
+      if (waitError) throw waitError;
+      if (Number(acknowledged) < replicas) {
+        throw new ReplicationTimeout(`only ${acknowledged} of ${replicas} replicas acknowledged the write within ${timeoutMs} ms`);
+      }
+      return reply;
     }
-    return reply;
   }
 
   /**
@@ -206,6 +223,10 @@ export class WriteBatcher {
   private digest(page: string): string {
     return memo(this.pageDigests, page, CACHE_LIMIT, pageDigest);
   }
+}
+
+function refreshSlots(cluster: Cluster): Promise<void> {
+  return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()));
 }
 
 function deferred<T>(): Deferred<T> {
