@@ -93,30 +93,39 @@ async function serve(role: 'start' | 'tracker' | 'flusher', config: AppConfig): 
   }
   const logger = createLogger(config.logLevel, role === 'start' ? 'pipeline' : role);
   logProcessErrors(logger);
-  const dataDir = config.warehouse.kind === 'duckdb' ? dirname(config.warehouse.path) : '.data';
-  const redisServer = role === 'start' && !config.redisCluster ? await ensureRedis(config.redisUrl, dataDir) : undefined;
-  if (redisServer) logger.info({ pid: redisServer.pid, dir: `${dataDir}/redis` }, 'started redis-server with AOF');
+  // Ctrl-C or SIGTERM at any time, start-up included, closes what has started and exits 0.
   const services: Array<{ close(): Promise<void> }> = [];
-  try {
-    if (role !== 'flusher') {
-      services.push(config.trackerWorkers > 1 ? await startTrackerWorkers(config, logger) : await (await import('@rta/tracker')).startTrackerService(config, logger));
-    }
-    if (role !== 'tracker') services.push(await (await flusher()).startFlusherService(config, logger));
-  } catch (error) {
-    redisServer?.kill('SIGTERM'); // the process exits with the error; the Redis it started goes with it
-    throw error;
-  }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+  let redisServer: Awaited<ReturnType<typeof ensureRedis>>;
+  let starting = true;
+  let signalled: string | undefined;
+  const stop = async () => {
+    logger.info({ signal: signalled }, 'shutting down');
     for (const service of services) await service.close().catch((err: unknown) => logger.error({ err }, 'close failed'));
     redisServer?.kill('SIGTERM');
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const onSignal = (signal: string) => {
+    if (signalled) return;
+    signalled = signal;
+    if (!starting) void stop();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const dataDir = config.warehouse.kind === 'duckdb' ? dirname(config.warehouse.path) : '.data';
+  redisServer = role === 'start' && !config.redisCluster ? await ensureRedis(config.redisUrl, dataDir) : undefined;
+  if (redisServer) logger.info({ pid: redisServer.pid, dir: `${dataDir}/redis` }, 'started redis-server with AOF');
+  try {
+    if (role !== 'flusher' && !signalled) {
+      services.push(config.trackerWorkers > 1 ? await startTrackerWorkers(config, logger) : await (await import('@rta/tracker')).startTrackerService(config, logger));
+    }
+    if (role !== 'tracker' && !signalled) services.push(await (await flusher()).startFlusherService(config, logger));
+  } catch (error) {
+    if (signalled) return stop(); // stopped while starting: what failed was cut short by the signal
+    redisServer?.kill('SIGTERM'); // the process exits with the error; the Redis it started goes with it
+    throw error;
+  }
+  starting = false;
+  if (signalled) await stop();
 }
 
 async function withStore<T>(config: AppConfig, work: (store: AnalyticsStore) => Promise<T>, Store = AnalyticsStore): Promise<T> {

@@ -69,22 +69,30 @@ export async function startTrackerWorkers(config: AppConfig, logger: Logger): Pr
  * on SIGTERM or SIGINT, or when the primary is gone.
  */
 export async function runTrackerWorker(start: () => Promise<{ port: number; metricsPort: number; close(): Promise<void> }>, logger: Logger): Promise<void> {
-  let service: Awaited<ReturnType<typeof start>>;
+  // A Ctrl-C reaches the workers too, maybe while they start: each then closes what it has.
+  let service: Awaited<ReturnType<typeof start>> | undefined;
+  let starting = true;
+  let stopping = false;
+  const stop = async () => {
+    await service?.close().catch((err: unknown) => logger.error({ err }, 'close failed'));
+    process.exit(0);
+  };
+  const onStop = () => {
+    if (stopping) return;
+    stopping = true;
+    if (!starting) void stop();
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('disconnect', onStop);
   try {
     service = await start();
   } catch (error) {
+    if (stopping) return stop();
     process.send!({ type: 'rta:failed', message: error instanceof Error ? error.message : String(error) } satisfies WorkerMessage, () => process.exit(1));
     return;
   }
+  starting = false;
+  if (stopping) return stop();
   process.send!({ type: 'rta:ready', port: service.port, metricsPort: service.metricsPort } satisfies WorkerMessage);
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await service.close().catch((err: unknown) => logger.error({ err }, 'close failed'));
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
-  process.on('disconnect', () => void stop());
 }
