@@ -14,16 +14,19 @@ export function testRedis(options: { autoPipelining?: boolean } = {}): Redis {
 
 /** Every key of a prefix: global keys (`<prefix>:…`) and bucket keys (`{<prefix>:…}…`). */
 export async function keysOf(redis: Redis, prefix: string): Promise<string[]> {
+  return [...(await scanKeys(redis, `${prefix}:*`)), ...(await scanKeys(redis, `{${prefix}:*`))].sort();
+}
+
+/** Every key matching a SCAN pattern. */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
-  for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-      keys.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-  return keys.sort();
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
 }
 
 export async function deleteKeysOf(redis: Redis, prefix: string): Promise<void> {

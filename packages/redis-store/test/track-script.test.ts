@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AnalyticsKeys, AnalyticsStore, minuteOf, type EventWrite } from '../src/index.js';
 import { siteCall } from '../src/site-call.js';
+import { scanKeys } from '../../../test/support/redis.js';
 import { callScript, defineScripts } from '../src/scripts.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -17,16 +18,7 @@ function event(overrides: Partial<EventWrite> = {}): EventWrite {
   return { site: 'example.com', event: 'pageview', path: '/', referrer: '(direct)', device: 'desktop', visitorId: 'u:1', receivedAt: T0, ...overrides };
 }
 
-async function keysOf(pattern: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
-}
+const keysOf = (pattern: string) => scanKeys(redis, pattern);
 
 async function visitCounts(store: AnalyticsStore): Promise<Record<string, number>> {
   const claim = (await store.claim({ site: 'example.com', minute: minuteOf(T0) }))!;
