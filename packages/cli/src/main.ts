@@ -1,11 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig, type WarehouseConfig } from '@rta/config';
+import { debugOutputRequested, loadConfig, type WarehouseConfig } from '@rta/config';
 import { runCommand, USAGE } from './commands.js';
-
-// The AWS SDK warns on every Node.js before 22 that its releases from 2027 will need 22; the
-// README asks for Node.js 20, which the SDK this project pins supports.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The setting to fix when the warehouse cannot be opened or reached. */
 const WAREHOUSE_VARIABLE: Record<WarehouseConfig['kind'], string> = {
@@ -47,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`error: ${oneLine(error)}\n`);
   // The stack and the causes only when asked for (LOG_LEVEL may be what failed to parse).
-  if (['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '')) process.stderr.write(`${describe(error)}\n`);
+  if (debugOutputRequested()) process.stderr.write(`${describe(error)}\n`);
   process.exit(1);
 });
 
