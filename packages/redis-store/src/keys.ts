@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { memo } from './memo.js';
 
 /**
  * Counter dimensions, in the order the track script takes them. `entry_page` is written only for
@@ -218,7 +217,9 @@ export type LiveMinuteKey = keyof typeof LIVE_MINUTE_KEYS;
  * Keys of a site's live state, under `<site tag>:live`, so that the session writes, the
  * multi-key PFCOUNT and the ZUNIONSTORE of the live view run in the site's slot.
  *
- * - `…:s:<sha1(visitor id)>`   session (visit) of a visitor: string (see track-site-n.lua), expires after the idle time
+ * - `…:ss:<window>`            sessions (visits) of a session window (idle time): hash, field per visitor id (see track-site-n.lua)
+ * - `…:ss-since`               when the site's sessions moved into those hashes (see "Upgrade" in track-site-n.lua)
+ * - `…:s:<sha1(visitor id)>`   a session as the earlier version kept it: string, expires after the idle time
  * - `…:<m|u|p|r|e>:<yyyymmddhhmm>` per-minute structures, see LIVE_MINUTE_KEYS
  * - `…:b:<yyyymmddhhmm>`        bot hits of the minute (string counter, see bot-counts.ts)
  * - `…:sc:<window>`            sessions created in a session window (idle time), for the session cap
@@ -226,16 +227,17 @@ export type LiveMinuteKey = keyof typeof LIVE_MINUTE_KEYS;
  * - `…:call:<id>`              marker of an applied track call (a retried call writes nothing twice)
  * - `…:scratch`                short-lived union of the live view's read script
  */
-const SESSION_KEY_CACHE = 50_000;
-
 export class LiveKeys {
-  /** Session key per visitor id: a visitor comes back within minutes, and SHA-1 per hit adds up. */
-  private readonly sessions = new Map<string, string>();
-
   constructor(readonly base: string) {}
 
-  session(visitorId: string): string {
-    return memo(this.sessions, visitorId, SESSION_KEY_CACHE, (id) => `${this.base}:s:${pageDigest(id)}`);
+  sessions(window: number): string {
+    return `${this.base}:ss:${window}`;
+  }
+  get sessionsMovedAt(): string {
+    return `${this.base}:ss-since`;
+  }
+  earlierSession(visitorId: string): string {
+    return `${this.base}:s:${pageDigest(visitorId)}`;
   }
   minute(kind: LiveMinuteKey, minute: number): string {
     return `${this.base}:${LIVE_MINUTE_KEYS[kind].suffix}:${minuteId(minute)}`;

@@ -7,7 +7,7 @@ export interface LiveOptions {
   /** Members per live sorted set (pages, referrers, custom events) and minute before "(other)". Default: the cardinality guard. */
   maxMembersPerMinute?: number;
   /**
-   * Sessions (visits in progress, one small key each) a site may create per session window of
+   * Sessions (visits in progress, one small hash field each) a site may create per session window of
    * `sessionIdleMinutes`; past it new visitors' visits are estimated (see track-site-n.lua).
    * Default 500,000.
    */

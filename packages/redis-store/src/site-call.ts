@@ -9,10 +9,6 @@ const DEVICE = DIMENSIONS.indexOf('device') + 1;
 const UTM_SOURCE = DIMENSIONS.indexOf('utm_source') + 1;
 const UTM_MEDIUM = DIMENSIONS.indexOf('utm_medium') + 1;
 const UTM_CAMPAIGN = DIMENSIONS.indexOf('utm_campaign') + 1;
-/** The script's live sorted sets, by their offset from the live counts key. */
-const SET_PAGES = 3;
-const SET_REFERRERS = 4;
-const SET_EVENTS = 5;
 
 
 /** How long a call marker outlives its call: longer than any retry of the call. */
@@ -37,9 +33,11 @@ export interface SiteCallContext {
   generation(minute: number): number;
   /** Page digest (memoised by the caller). */
   digest(page: string): string;
-  /** Random per call (its marker) and per generation the call may create. */
+  /** Unique per call (its marker); random per generation the call may create. */
   callId: string;
   token: string;
+  /** Declare the earlier version's session key of each visitor (see "Upgrade" in the script). */
+  earlierSessions?: boolean;
 }
 
 /**
@@ -72,19 +70,34 @@ export function siteCall(
     const bucket = context.keys.bucket({ site, minute });
     const k = keys.length + 1;
     keys.push(bucket.generation, ...bucketDataKeys(bucket, generation, context.digest(OTHER)));
-    const l = options.live ? keys.length + 1 : 0;
-    if (options.live) for (const kind of LIVE_MINUTE_KINDS) keys.push(live.minute(kind, minute));
-    bucketArgs.push(...bucketPart(minute, byMinute.get(minute)!, { generation, k, l, bucket, keys, digest: context.digest, live: !!options.live }));
+    const visitorsFromSessions = !!options.live && byMinute.size === 1;
+    const part = bucketPart(minute, byMinute.get(minute)!, { generation, k, bucket, keys, digest: context.digest, visitorsFromSessions });
+    if (options.live) {
+      part[4] = keys.length + 1; // the live offset l
+      for (const kind of LIVE_MINUTE_KINDS) keys.push(live.minute(kind, minute));
+    }
+    for (const arg of part) bucketArgs.push(arg);
   });
 
   let liveArgs: Array<string | number> = [0, 0, 0, 0];
   const sessionArgs: Array<string | number> = [];
   let sessions = 0;
+  let newest = 0;
+  for (const e of events) if (e.receivedAt > newest) newest = e.receivedAt;
+  const earlier = !!(options.live && context.earlierSessions);
   if (options.live) {
     const idle = options.live.sessionIdleMinutes;
     const window = Math.floor(minutes[minutes.length - 1]! / (idle * 60_000));
     const g = keys.length + 1;
-    keys.push(live.sessionsCreated(window), live.sessionsCreated(window - 1), live.cappedVisitors(window));
+    keys.push(
+      live.sessionsCreated(window),
+      live.sessionsCreated(window - 1),
+      live.cappedVisitors(window),
+      live.sessions(window),
+      live.sessions(window - 1),
+      live.sessions(window - 2),
+      live.sessionsMovedAt,
+    );
     liveArgs = [idle * 60, options.live.cap, options.live.sessionCap, g];
     const visitors = new Map<string, { bucket: number; entry: string; hits: number }>();
     for (const e of events) {
@@ -93,8 +106,8 @@ export function siteCall(
       else visitors.set(e.visitorId, { bucket: bucketIndex.get(minuteOf(e.receivedAt))!, entry: e.path, hits: 1 });
     }
     for (const [id, v] of visitors) {
-      keys.push(live.session(id));
-      sessionArgs.push(keys.length, v.bucket, v.entry, v.hits);
+      if (earlier) keys.push(live.earlierSession(id));
+      sessionArgs.push(id, v.bucket, v.entry, v.hits);
       sessions++;
     }
   }
@@ -108,6 +121,8 @@ export function siteCall(
     ...liveArgs,
     ...ttl,
     sessions,
+    String(Math.floor(newest / 1_000)).padStart(10, '0'),
+    earlier ? 1 : 0,
     ...bucketArgs,
     ...sessionArgs,
   ];
@@ -129,32 +144,33 @@ interface EventGroup {
   /** 1-based position among the bucket's event names. */
   index: number;
   count: number;
-  /** Per dimension number 2..7, value → count. */
+  /** Per dimension number 3..7 (all but page), value → count. */
   values: Map<number, Map<string, number>>;
-  /** Page → the visitor ids seen on it. */
+  /** Page → the visitor id of each of its events. */
   pages: Map<string, string[]>;
 }
 
-/** A bucket's header and sections of ARGV (see the script); pushes its page HyperLogLog keys. */
+/**
+ * A bucket's header and sections of ARGV (see the script); pushes its page HyperLogLog keys.
+ * With `visitorsFromSessions` the bucket's visitors are the call's sessions (one bucket, live on).
+ */
 function bucketPart(
   minute: number,
   events: readonly EventWrite[],
-  at: { generation: number; k: number; l: number; bucket: BucketKeys; keys: string[]; digest: (page: string) => string; live: boolean },
+  at: { generation: number; k: number; bucket: BucketKeys; keys: string[]; digest: (page: string) => string; visitorsFromSessions: boolean },
 ): Array<string | number> {
   // Nested maps keyed by the events' own strings: a string hashes once and is looked up many
   // times, where composite keys would build and hash a new string per event and dimension.
   const groups = new Map<string, EventGroup>();
   const visitors = new Set<string>();
-  const sets = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
   let pageviews = 0;
   for (const e of events) {
     let g = groups.get(e.event);
     if (!g) {
-      g = { index: groups.size + 1, count: 0, values: new Map([[PAGE, new Map()], [REFERRER, new Map()], [DEVICE, new Map()], [UTM_SOURCE, new Map()], [UTM_MEDIUM, new Map()], [UTM_CAMPAIGN, new Map()]]), pages: new Map() };
+      g = { index: groups.size + 1, count: 0, values: new Map([[REFERRER, new Map()], [DEVICE, new Map()], [UTM_SOURCE, new Map()], [UTM_MEDIUM, new Map()], [UTM_CAMPAIGN, new Map()]]), pages: new Map() };
       groups.set(e.event, g);
     }
     g.count++;
-    add(g.values.get(PAGE)!, e.path);
     add(g.values.get(REFERRER)!, e.referrer);
     add(g.values.get(DEVICE)!, e.device);
     add(g.values.get(UTM_SOURCE)!, e.utmSource);
@@ -163,67 +179,43 @@ function bucketPart(
     const ids = g.pages.get(e.path);
     if (ids) ids.push(e.visitorId);
     else g.pages.set(e.path, [e.visitorId]);
-    visitors.add(e.visitorId);
-    if (!at.live) continue;
-    if (e.event === PAGEVIEW_EVENT) {
-      pageviews++;
-      add(sets[0]!, e.path);
-      add(sets[1]!, e.referrer);
-    } else {
-      add(sets[2]!, e.event);
-    }
+    if (!at.visitorsFromSessions) visitors.add(e.visitorId);
+    if (e.event === PAGEVIEW_EVENT) pageviews++;
   }
-  const names: Array<string | number> = [];
-  const counters: Array<string | number> = [];
-  const pages: Array<string | number> = [];
-  const pageKeys = new Map<string, number>();
-  let counterCount = 0;
-  let pageGroups = 0;
-  for (const [name, g] of groups) {
-    names.push(name, g.count);
-    for (const [dimension, values] of g.values) {
-      for (const [value, n] of values) {
-        counters.push(g.index, dimension, value, n);
-        counterCount++;
-      }
-    }
-    for (const [page, ids] of g.pages) {
-      let key = pageKeys.get(page);
-      if (key === undefined) {
-        at.keys.push(at.bucket.pageHll(at.digest(page), at.generation));
-        pageKeys.set(page, (key = at.keys.length));
-      }
-      pages.push(g.index, page, key, ids.length, ...ids);
-      pageGroups++;
-    }
-  }
-  const members: Array<string | number> = [];
-  let memberCount = 0;
-  [SET_PAGES, SET_REFERRERS, SET_EVENTS].forEach((set, i) => {
-    for (const [member, n] of sets[i]!) {
-      members.push(set, member, n);
-      memberCount++;
-    }
-  });
-  return [
+  const args: Array<string | number> = [
     minuteId(minute),
     minute / 1_000,
     at.generation,
     at.k,
-    at.l,
+    0, // the live offset l, set by the caller
     events.length,
     pageviews,
     groups.size,
-    counterCount,
-    pageGroups,
+    0, // G, set below
     visitors.size,
-    memberCount,
-    ...names,
-    ...counters,
-    ...pages,
-    ...visitors,
-    ...members,
+    groups.get(PAGEVIEW_EVENT)?.index ?? 0,
   ];
+  for (const [name] of groups) args.push(name, groups.get(name)!.count);
+  let counterGroups = 0;
+  for (const [name, g] of groups) {
+    const prefix = `${name}\x1f`;
+    args.push(g.index, PAGE, g.pages.size);
+    for (const [page, ids] of g.pages) {
+      at.keys.push(at.bucket.pageHll(at.digest(page), at.generation));
+      args.push(prefix + page, ids.length);
+      for (const id of ids) args.push(id);
+    }
+    counterGroups++;
+    for (const [dimension, values] of g.values) {
+      if (values.size === 0) continue;
+      args.push(g.index, dimension, values.size);
+      for (const [value, n] of values) args.push(prefix + value, n);
+      counterGroups++;
+    }
+  }
+  args[8] = counterGroups;
+  for (const id of visitors) args.push(id);
+  return args;
 }
 
 function add(values: Map<string, number>, value: string | undefined): void {

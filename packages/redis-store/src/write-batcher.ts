@@ -94,6 +94,11 @@ export class WriteBatcher {
   private readonly generations = new Map<string, Map<number, number>>();
   /** When this process last put each site into the index of sites (ms). */
   private readonly registered = new Map<string, number>();
+  /** Call ids: unique per process (random) and call (a counter). */
+  private readonly idPrefix = randomBytes(9).toString('base64url');
+  private calls = 0;
+  /** Sites whose sessions the earlier version's keys may still hold (see "Upgrade" in the script): unknown until a call says. */
+  private readonly noEarlierSessions = new Set<string>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -146,7 +151,7 @@ export class WriteBatcher {
   private async send(batch: SiteBatch): Promise<void> {
     this.register(batch.site);
     const generations = this.siteGenerations(batch.site);
-    const callId = randomBytes(9).toString('base64url');
+    const callId = `${this.idPrefix}.${(this.calls++).toString(36)}`;
     for (let attempt = 1; ; attempt++) {
       const call = siteCall(batch.site, batch.events, this.options, {
         keys: this.keys,
@@ -154,10 +159,12 @@ export class WriteBatcher {
         digest: (page) => this.digest(page),
         callId,
         token: randomBytes(6).toString('hex'),
+        earlierSessions: !this.noEarlierSessions.has(batch.site),
       });
       const reply = (await this.call(call.keys, call.args)) as number[];
       if (reply[0] === 1) {
         if (reply[1]! > 0) this.options.onSessionsCapped?.(batch.site, reply[1]!);
+        if (reply[2] === 0 && this.options.live) this.noEarlierSessions.add(batch.site);
         return;
       }
       if (reply[0] === 2) return;

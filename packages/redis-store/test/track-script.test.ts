@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { AnalyticsKeys, AnalyticsStore, minuteOf, type EventWrite } from '../src/index.js';
+import { AnalyticsKeys, AnalyticsStore, minuteId, minuteOf, type EventWrite } from '../src/index.js';
 import { siteCall } from '../src/site-call.js';
 import { scanKeys } from '../../../test/support/redis.js';
 import { callScript, defineScripts } from '../src/scripts.js';
@@ -40,12 +40,13 @@ describe('the track script', () => {
       live: { sessionIdleMinutes: 30, sessionCap: 5 },
       writes: { onSessionsCapped: (_site, n) => (capped += n) },
     });
+    const sessions = new AnalyticsKeys(prefix).live('example.com').sessions(Math.floor(T0 / (30 * 60_000)));
     await store.track(Array.from({ length: 20 }, (_, i) => event({ visitorId: `u:${i}`, path: `/p${i}` })));
-    expect(await keysOf(`{${prefix}:example.com}:live:s:*`)).toHaveLength(5);
+    expect(await redis.hlen(sessions)).toBe(5);
     expect(capped).toBe(15);
     // A capped visitor's second hit is not an engaged visit, and creates no session either.
     await store.track([event({ visitorId: 'u:19', path: '/again' })]);
-    expect(await keysOf(`{${prefix}:example.com}:live:s:*`)).toHaveLength(5);
+    expect(await redis.hlen(sessions)).toBe(5);
     const visits = await visitCounts(store);
     // Five exact visits with their entry pages; fifteen estimated (HyperLogLog growth; exact at this size) under "(other)".
     expect(visits['total ']).toBe(20);
@@ -88,9 +89,72 @@ describe('the track script', () => {
       callId: 'one-call',
       token: 'token',
     });
-    expect(await callScript(redis, 'trackSite', call.keys, call.args)).toEqual([1, 0]);
+    expect(await callScript(redis, 'trackSite', call.keys, call.args)).toEqual([1, 0, 0]);
     expect(await callScript(redis, 'trackSite', call.keys, call.args)).toEqual([2]);
     const store = new AnalyticsStore(redis, { prefix });
     expect(await store.bucketBacklog({ site: 'example.com', minute: minuteOf(T0) })).toEqual({ generations: 1, events: 2 });
+  });
+
+  it('ends a visit after the idle time without a hit, and finds a visit across session windows', async () => {
+    prefix = `t${randomBytes(5).toString('hex')}`;
+    const store = new AnalyticsStore(redis, { prefix, live: { sessionIdleMinutes: 30 } });
+    const windowStart = Math.floor(T0 / (30 * 60_000)) * 30 * 60_000;
+    const at = (ms: number) => event({ visitorId: 'u:w', receivedAt: ms });
+    // Visit counts loaded by claiming these minutes, by the minute they load into.
+    const visits = async (...minutes: number[]) => {
+      const rows: string[] = [];
+      for (const minute of minutes) {
+        const claim = await store.claim({ site: 'example.com', minute });
+        if (!claim) continue;
+        const batch = await store.readClaim(claim);
+        for (const [at, counters] of [[minute, batch.counters], ...batch.earlier.map((e) => [e.minute.getTime(), e.counters] as const)] as const) {
+          for (const c of counters) if (c.dimension === 'total' && (c.event === 'visit' || c.event === 'engaged_visit')) rows.push(`+${(at - windowStart) / 60_000} ${c.event} ${c.count}`);
+        }
+      }
+      return rows.sort();
+    };
+    // First hit a minute before a window ends; the second, two minutes later, is in the next window.
+    await store.track([at(windowStart + 29 * 60_000)]);
+    await store.track([at(windowStart + 31 * 60_000)]);
+    // 29 minutes 59 s later the visit goes on; 30 minutes after that hit a new one starts.
+    await store.track([at(windowStart + 60 * 60_000 + 59_000)]);
+    await store.track([at(windowStart + 90 * 60_000 + 59_000)]);
+    expect(await visits(...[29, 31, 60, 90].map((m) => windowStart + m * 60_000))).toEqual(['+29 engaged_visit 1', '+29 visit 1', '+90 visit 1']);
+  });
+
+  it('continues a visit the earlier version kept in a session key, for the idle time after the upgrade', async () => {
+    prefix = `t${randomBytes(5).toString('hex')}`;
+    const keys = new AnalyticsKeys(prefix);
+    const live = keys.live('example.com');
+    const window = Math.floor(minuteOf(T0) / (30 * 60_000));
+    const earlierMinute = minuteOf(T0) - 3 * 60_000;
+    // What the earlier version left: an engaged visit, a single-hit visit, and its sessions count.
+    await redis.set(live.earlierSession('u:engaged'), 'E', 'EX', 1_800);
+    await redis.set(live.earlierSession('u:once'), `1\x1f${minuteId(earlierMinute)}\x1f/landing`, 'EX', 1_800);
+    await redis.set(live.sessionsCreated(window), '2');
+    const store = new AnalyticsStore(redis, { prefix, live: { sessionIdleMinutes: 30 } });
+    await store.track([event({ visitorId: 'u:engaged' }), event({ visitorId: 'u:once' }), event({ visitorId: 'u:new' })]);
+    const claim = (await store.claim({ site: 'example.com', minute: minuteOf(T0) }))!;
+    const batch = await store.readClaim(claim);
+    const visitRows = (rows: readonly { event: string; dimension: string; value: string; count: number | bigint | string }[]) =>
+      rows.filter((c) => c.event === 'visit' || c.event === 'engaged_visit').map((c) => `${c.event} ${c.dimension} ${c.value} ${c.count}`).sort();
+    expect(visitRows(batch.counters)).toEqual(['visit entry_page / 1', 'visit total  1']);
+    expect(batch.earlier.map((e) => [minuteId(e.minute.getTime()), visitRows(e.counters)])).toEqual([
+      [minuteId(earlierMinute), ['engaged_visit entry_page /landing 1', 'engaged_visit total  1']],
+    ]);
+    expect(await redis.get(live.sessionsMovedAt)).toBe(String(T0 / 1_000));
+    expect(await redis.ttl(live.sessionsMovedAt)).toBeGreaterThan(1_800);
+  });
+
+  it('does not look for earlier-version sessions on a site that had none', async () => {
+    prefix = `t${randomBytes(5).toString('hex')}`;
+    const store = new AnalyticsStore(redis, { prefix, live: { sessionIdleMinutes: 30 } });
+    const live = new AnalyticsKeys(prefix).live('example.com');
+    await store.track([event({ visitorId: 'u:1' })]);
+    expect(await redis.get(live.sessionsMovedAt)).toBe('0');
+    // A key of the earlier version that appears later is not read: the visitor starts a visit.
+    await redis.set(live.earlierSession('u:2'), 'E', 'EX', 1_800);
+    await store.track([event({ visitorId: 'u:2' })]);
+    expect(await visitCounts(store)).toEqual({ 'total ': 2, 'entry_page /': 2 });
   });
 });

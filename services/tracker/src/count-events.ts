@@ -60,10 +60,8 @@ export async function countEvents(raws: readonly RawEvent[], context: RequestCon
   if (writes.length + result.bots === 0) return result;
   const stop = deps.metrics.redisLatency.startTimer();
   try {
-    await Promise.all([
-      deps.store.track(writes),
-      ...[...botsPerSite].map(([site, hits]) => deps.bots.add(site, context.receivedAt, hits)),
-    ]);
+    if (botsPerSite.size === 0) await deps.store.track(writes);
+    else await Promise.all([deps.store.track(writes), ...[...botsPerSite].map(([site, hits]) => deps.bots.add(site, context.receivedAt, hits))]);
   } catch (error) {
     deps.metrics.redisFailures.inc();
     throw new RedisUnavailable('Redis did not acknowledge the writes', { cause: error });

@@ -124,8 +124,17 @@ export class DailySalt {
   }
 }
 
+let lastDay = NaN;
+let lastDayText = '';
+
+/** `yyyy-mm-dd` in UTC (memoised: asked per hit, and nearly always for today). */
 function dayOf(time: number): string {
-  return new Date(Math.floor(time / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+  const day = Math.floor(time / DAY_MS);
+  if (day !== lastDay) {
+    lastDayText = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    lastDay = day;
+  }
+  return lastDayText;
 }
 
 /** node-cron's logger interface on pino, so that its messages are JSON lines too. */

@@ -15,6 +15,11 @@
   Then it writes. Redis refuses the first write of a script when it is out of memory, and the
   keys are all local, so a call that passed its checks writes everything.
 
+  Cost: this runs once per batch, and most of its time is per event, so the client does what it
+  can: counters arrive summed and with their hash field already built, counts arrive as the
+  strings Redis takes (a number passed to redis.call is formatted with printf, a string is not),
+  and the sessions of a call are read with two HMGETs and written with one HSET.
+
   KEYS (offsets are 1-based positions given in ARGV, as noted):
     KEYS[1]       the site's pending index (sorted set: minute id → minute id)
     KEYS[2]       the call marker (string, expires after ARGV[3] seconds)
@@ -28,14 +33,17 @@
                   "<start minute id>\31<entry page>"; the flusher loads them into their start minute)
       k+11        the site's HyperLogLog of the generation
       k+12        the "(other)" page HyperLogLog of the generation
-      then the bucket's page HyperLogLogs (offsets given per page group)
+      k+13…       the page HyperLogLogs of the bucket's page entries, one per entry in order
     with the live state on, per bucket from its live offset l (the live minute is the bucket's):
       l..l+4      counts (hash: pageviews, events, visits), visitors (HyperLogLog),
                   pages, referrers, custom events (sorted sets)
     and from the live globals offset g:
       g, g+1      sessions created in this and the previous session window (strings)
       g+2         HyperLogLog of this window's visitors past the session cap
-    then one session key per visitor (offsets given per session)
+      g+3, g+4    sessions of this and the previous session window (hashes, see Visits)
+      g+5         sessions of the window before those (unlinked: freed off the main thread)
+      g+6         when the site's sessions moved into hashes (see Upgrade)
+      then, when ARGV[17] is 1, one earlier-version session key per session of the call
 
   ARGV:
     1   max distinct fields per counter hash (the cardinality guard)
@@ -49,34 +57,52 @@
     9   live globals offset g in KEYS (0 when the live state is off)
     10..14  expiry after the minute start, seconds, of counts, visitors, pages, referrers, events
     15  S: sessions in the call
+    16  the call's time: seconds since the epoch, 10 digits (the newest event's)
+    17  1 when the call declares earlier-version session keys, else 0
     then per bucket:
       minute id, minute start (seconds), generation expected, key offset k, live offset l,
-      events, page views, E event names, C counters, P page groups, V visitors, Z live members,
+      events, page views, E event names, G counter groups, V visitors, the index of the event
+      "pageview" among the names (0: none),
       then E × (event name, count),
-      then C × (event index 1..E, dimension 1..8, value, count),
-      then P × (event index, page, HyperLogLog key offset, N, N visitor ids),
-      then V distinct visitor ids (the site HyperLogLog and the live visitors),
-      then Z × (set 3|4|5 = pages|referrers|events, member, count)
-    then S × (session key offset, bucket 1..B of the visitor's first hit, entry page, hits)
+      then G × (event index 1..E, dimension 1..8, F, then F × (field "<event>\31<value>", count)
+               and for dimension 2, the page, also after the count: count × the visitor id of
+               each event),
+      then V distinct visitor ids (the site HyperLogLog and the live visitors); V = 0 means the
+               visitors of the call's sessions (a call of one bucket with the live state on)
+    then S × (visitor id, bucket 1..B of the visitor's first hit, entry page, hits)
+  The live view's pages and referrers are the page views' page and referrer counters, and its
+  custom events are the other event names: the script takes them from those sections.
 
-  Visits: a session is a string whose TTL is the idle time from the last hit: "E" once the visit
-  has had two hits, before that "1\31<minute id of the first hit>\31<entry page>" (a validated
-  path never holds \31). The hit that starts a visit counts the event `visit` in its bucket, with
-  dimensions total and entry_page; the visit's second hit counts `engaged_visit` in the minute the
-  visit started: in that bucket's counters when it is the bucket of the visitor's first hit in
-  this call, else in that bucket's engaged-visits hash, which names the start minute. Each visit
-  is counted once, whatever the tracker does next.
+  Visits: a session is a field of the session window's hash, named by the visitor id, whose
+  value starts with the time of the visitor's last hit (10 digits of seconds): then "E" once the
+  visit has had two hits, before that the minute id of the first hit (12 digits) and the entry
+  page. A visit ends when the idle time passes without a hit: a visitor is looked up in this
+  window's hash, then the previous one's (a window is as long as the idle time, so a hit within
+  the idle time is in one of the two), and its session is written into this window's hash. The
+  hit that starts a visit counts the event `visit` in its bucket, with dimensions total and
+  entry_page; the visit's second hit counts `engaged_visit` in the minute the visit started: in
+  that bucket's counters when it is the bucket of the visitor's first hit in this call, else in
+  that bucket's engaged-visits hash, which names the start minute. Each visit is counted once,
+  whatever the tracker does next.
+
+  Upgrade: the version before this one kept a session as a string key per visitor. The first
+  call after the upgrade notes the time in g+6 if that version created sessions in the last two
+  windows (it counted them, but wrote no session hash), and "0" if not, both for the idle time;
+  in that time a visitor found in no hash is looked up in its earlier-version key (which the
+  client declares while the reply says so), so a visit in progress across the upgrade is not
+  counted twice.
 
   Session cap: a site creates at most ARGV[8] sessions per window of the idle time (this window's
-  count plus the previous one's). Past it a new visitor gets no session key: its visits are
-  estimated as the growth of the window's HyperLogLog of such visitors (one visit per distinct
-  visitor and window, entry page "(other)", never engaged), so memory stays bounded under a flood.
+  count plus the previous one's). Past it a new visitor gets no session: its visits are estimated
+  as the growth of the window's HyperLogLog of such visitors (one visit per distinct visitor and
+  window, entry page "(other)", never engaged), so memory stays bounded under a flood.
 
   Past the guard, a new value is counted as "(other)" and its visitors go to the "(other)" page
   HyperLogLog; a new event name past the guard on the total hash becomes the event "(other)".
 
-  Returns { 1, sessions capped } when written, { 2 } when the call marker says it was applied
-  already, { 0, generation of bucket 1, …, generation of bucket B } when a generation moved on.
+  Returns { 1, sessions capped, 1 while earlier-version sessions may exist else 0 } when written,
+  { 2 } when the call marker says it was applied already, { 0, generation of bucket 1, …,
+  generation of bucket B } when a generation moved on.
 ]=]
 if redis.call('EXISTS', KEYS[2]) == 1 then return { 2 } end
 
@@ -84,31 +110,37 @@ local max, newToken = tonumber(ARGV[1]), ARGV[2]
 local bucketCount, live = tonumber(ARGV[4]), ARGV[5] == '1'
 local US = '\31'
 local OTHER = '(other)'
-local TOTAL, ENTRY_PAGE = 0, 7 -- counter hash offsets from k+2
+local ENTRY_PAGE = 9 -- counter hash offset of entry_page from k
+-- Counts are mostly 1: the string compare is cheaper than tonumber's strtod.
+local function num(s) if s == '1' then return 1 end return tonumber(s) end
 
 -- Pass 1: read the bucket headers, check every generation.
 local buckets = {}
-local at = 16
+local at = 18
 local moved = false
 for b = 1, bucketCount do
   local h = {
     minute = ARGV[at], start = tonumber(ARGV[at + 1]), gen = ARGV[at + 2],
     k = tonumber(ARGV[at + 3]), l = tonumber(ARGV[at + 4]),
     events = tonumber(ARGV[at + 5]), pageviews = tonumber(ARGV[at + 6]),
-    e = tonumber(ARGV[at + 7]), c = tonumber(ARGV[at + 8]), p = tonumber(ARGV[at + 9]),
-    v = tonumber(ARGV[at + 10]), z = tonumber(ARGV[at + 11]),
+    e = tonumber(ARGV[at + 7]), c = tonumber(ARGV[at + 8]), v = tonumber(ARGV[at + 9]),
+    pv = tonumber(ARGV[at + 10]),
   }
-  at = at + 12
+  at = at + 11
   h.names = at
   at = at + 2 * h.e
   h.counters = at
-  at = at + 4 * h.c
-  h.pages = at
-  for _ = 1, h.p do at = at + 4 + tonumber(ARGV[at + 3]) end
+  for _ = 1, h.c do
+    local f = tonumber(ARGV[at + 2])
+    if ARGV[at + 1] == '2' then
+      at = at + 3
+      for _ = 1, f do at = at + 2 + num(ARGV[at + 1]) end
+    else
+      at = at + 3 + 2 * f
+    end
+  end
   h.visitors = at
   at = at + h.v
-  h.members = at
-  at = at + 3 * h.z
   local current = redis.call('GET', KEYS[h.k])
   h.fresh = not current
   h.current = current and string.match(current, '^%d+') or '0'
@@ -125,24 +157,25 @@ local sessionsAt = at
 -- Every check passed: from here on the call writes.
 redis.call('SET', KEYS[2], '1', 'EX', ARGV[3])
 
--- Adds `n` to `field`; a field that is new and takes the hash past `max` is taken back and
--- counted as `other` instead. One HINCRBY for a known value, a few commands more for a new one.
--- A hash with up to hash-max-listpack-entries fields (512 in the stock redis.conf) is a listpack,
--- where HINCRBY scans the fields one by one; past HASHTABLE_FROM fields a counter hash gets one
--- marker field longer than hash-max-listpack-value (64 by default), which turns it into a hash
--- table (O(1) HINCRBY) whatever the server's settings. The marker is never a counter (counter
--- fields start with an event name or a minute id) and the flusher skips it.
+-- Adds `n` (`ns` as a string) to `field`; a field that is new and takes the hash past `max` is
+-- taken back and counted as `other` instead. One HINCRBY for a known value, a few commands more
+-- for a new one. A hash with up to hash-max-listpack-entries fields (512 in the stock
+-- redis.conf) is a listpack, where HINCRBY scans the fields one by one; past HASHTABLE_FROM
+-- fields a counter hash gets one marker field longer than hash-max-listpack-value (64 by
+-- default), which turns it into a hash table (O(1) HINCRBY) whatever the server's settings. The
+-- marker is never a counter (counter fields start with an event name or a minute id) and the
+-- flusher skips it.
 local HASHTABLE_FROM = 128
 local MARKER, MARKER_VALUE = US .. 'hashtable', string.rep('-', 256)
-local function count_guarded(key, field, other, n)
-  if redis.call('HINCRBY', key, field, n) > n then return false end
+local function count_guarded(key, field, other, n, ns)
+  if redis.call('HINCRBY', key, field, ns) > n then return false end
   local fields = redis.call('HLEN', key)
   if fields >= HASHTABLE_FROM and redis.call('HSETNX', key, MARKER, MARKER_VALUE) == 0 then
     fields = fields - 1 -- the marker, set by an earlier call, is not a counter
   end
   if fields <= max then return false end
   redis.call('HDEL', key, field)
-  redis.call('HINCRBY', key, other, n)
+  redis.call('HINCRBY', key, other, ns)
   return true
 end
 
@@ -153,54 +186,109 @@ for b = 1, bucketCount do visits[b] = { visit = {}, engaged_visit = {}, earlier 
 local function add(map, key, n) map[key] = (map[key] or 0) + n end
 
 local capped = 0
+local earlierVersion = 0
+local ids = {} -- the visitor ids of the call's sessions
 if live then
-  local idle, cap, g = ARGV[6], tonumber(ARGV[8]), tonumber(ARGV[9])
+  local idle, cap, g = tonumber(ARGV[6]), tonumber(ARGV[8]), tonumber(ARGV[9])
+  local nowText = ARGV[16]
+  local now = tonumber(nowText)
+  local sessionCount = tonumber(ARGV[15])
   local created = tonumber(redis.call('GET', KEYS[g]) or '0') + tonumber(redis.call('GET', KEYS[g + 1]) or '0')
+
+  local movedAt = redis.call('GET', KEYS[g + 6])
+  if not movedAt then
+    -- The earlier version counted the sessions it created in the same keys, but kept no hash.
+    local earlier = created > 0 and redis.call('EXISTS', KEYS[g + 3], KEYS[g + 4]) == 0
+    movedAt = earlier and nowText or '0'
+    redis.call('SET', KEYS[g + 6], movedAt, 'EX', idle + 60)
+  end
+  if now < tonumber(movedAt) + idle then earlierVersion = 1 end
+
+  local s = sessionsAt
+  for i = 1, sessionCount do ids[i] = ARGV[s + 4 * (i - 1)] end
+  local found = {}
+  if sessionCount > 0 then
+    found = redis.call('HMGET', KEYS[g + 3], unpack(ids))
+    local missing, where = {}, {}
+    for i = 1, sessionCount do
+      if not found[i] then
+        missing[#missing + 1] = ids[i]
+        where[#missing] = i
+      end
+    end
+    if #missing > 0 then
+      local previous = redis.call('HMGET', KEYS[g + 4], unpack(missing))
+      for j = 1, #missing do found[where[j]] = previous[j] end
+    end
+    if ARGV[17] == '1' and earlierVersion == 1 then
+      for i = 1, sessionCount do
+        if not found[i] then
+          -- "E", or "1\31<minute id>\31<entry page>"; it expired after the idle time.
+          local old = redis.call('GET', KEYS[g + 6 + i])
+          if old == 'E' then
+            found[i] = nowText .. 'E'
+          elseif old then
+            local start, entry = string.match(old, '^1\31([^\31]*)\31(.*)$')
+            if start then found[i] = nowText .. start .. entry end
+          end
+        end
+      end
+    end
+  end
+
   local newSessions = 0
+  local newPerBucket = {}
   local cappedIds = {}
   local cappedBucket
-  local s = sessionsAt
-  for _ = 1, tonumber(ARGV[15]) do
-    local key, b, entry, hits = KEYS[tonumber(ARGV[s])], tonumber(ARGV[s + 1]), ARGV[s + 2], tonumber(ARGV[s + 3])
+  local writes = {}
+  for i = 1, sessionCount do
+    local id, b, entry, hits = ARGV[s], tonumber(ARGV[s + 1]), ARGV[s + 2], ARGV[s + 3]
     s = s + 4
     local bucket = buckets[b]
-    -- A known visitor's session becomes (or stays) "E" with a fresh expiry in one command: most
-    -- hits belong to a visit already engaged, and this is all they cost.
-    local old = redis.call('SET', key, 'E', 'XX', 'EX', idle, 'GET')
-    if old == 'E' then
-      -- engaged already
-    elseif old then
-      local start, savedEntry = string.match(old, '^1\31([^\31]*)\31(.*)$')
-      if start == bucket.minute then
-        add(visits[b].engaged_visit, savedEntry, 1)
-      else
-        add(visits[b].earlier, start .. US .. savedEntry, 1)
+    local old = found[i]
+    if old and now - tonumber(string.sub(old, 1, 10)) >= idle then old = false end
+    if old then
+      if string.byte(old, 11) ~= 69 then -- not "E": this is the visit's second hit
+        local start, savedEntry = string.sub(old, 11, 22), string.sub(old, 23)
+        if start == bucket.minute then
+          add(visits[b].engaged_visit, savedEntry, 1)
+        else
+          add(visits[b].earlier, start .. US .. savedEntry, 1)
+        end
       end
+      writes[#writes + 1] = id
+      writes[#writes + 1] = nowText .. 'E'
     elseif created + newSessions >= cap then
-      cappedIds[#cappedIds + 1] = key
+      cappedIds[#cappedIds + 1] = id
       cappedBucket = cappedBucket or b
       capped = capped + 1
     else
       newSessions = newSessions + 1
+      newPerBucket[b] = (newPerBucket[b] or 0) + 1
       add(visits[b].visit, entry, 1)
-      redis.call('HINCRBY', KEYS[bucket.l], 'visits', 1)
-      if hits == 1 then
-        redis.call('SET', key, '1' .. US .. bucket.minute .. US .. entry, 'EX', idle)
+      writes[#writes + 1] = id
+      if hits == '1' then
+        writes[#writes + 1] = nowText .. bucket.minute .. entry
       else
-        redis.call('SET', key, 'E', 'EX', idle)
+        writes[#writes + 1] = nowText .. 'E'
         add(visits[b].engaged_visit, entry, 1)
       end
     end
   end
+  if #writes > 0 then
+    redis.call('HSET', KEYS[g + 3], unpack(writes))
+    redis.call('EXPIRE', KEYS[g + 3], 2 * idle + 60)
+  end
+  redis.call('UNLINK', KEYS[g + 5])
   if newSessions > 0 then
     redis.call('INCRBY', KEYS[g], newSessions)
-    redis.call('EXPIRE', KEYS[g], 2 * tonumber(idle) + 60)
+    redis.call('EXPIRE', KEYS[g], 2 * idle + 60)
+    for b, n in pairs(newPerBucket) do redis.call('HINCRBY', KEYS[buckets[b].l], 'visits', n) end
   end
   if capped > 0 then
-    -- The session keys' names stand in for the visitors: they are digests of the visitor ids.
     local before = redis.call('PFCOUNT', KEYS[g + 2])
     redis.call('PFADD', KEYS[g + 2], unpack(cappedIds))
-    redis.call('EXPIRE', KEYS[g + 2], 2 * tonumber(idle) + 60)
+    redis.call('EXPIRE', KEYS[g + 2], 2 * idle + 60)
     local estimated = redis.call('PFCOUNT', KEYS[g + 2]) - before
     if estimated > 0 then
       add(visits[cappedBucket].visit, OTHER, estimated)
@@ -211,10 +299,11 @@ end
 
 -- One ZINCRBY for a known member; a new member past the cap is taken back into "(other)".
 local liveCap = tonumber(ARGV[7])
-local function zincr_capped(key, member, n)
-  if tonumber(redis.call('ZINCRBY', key, n, member)) > n or redis.call('ZCARD', key) <= liveCap then return end
+-- A member is new when its score is the count: Redis formats whole scores as integers.
+local function zincr_capped(key, member, ns)
+  if redis.call('ZINCRBY', key, ns, member) ~= ns or redis.call('ZCARD', key) <= liveCap then return end
   redis.call('ZREM', key, member)
-  redis.call('ZINCRBY', key, n, OTHER)
+  redis.call('ZINCRBY', key, ns, OTHER)
 end
 
 for b = 1, bucketCount do
@@ -234,7 +323,7 @@ for b = 1, bucketCount do
       extra[#extra + 1] = { event, entry, n }
     end
     if total > 0 then
-      if count_guarded(KEYS[k + 2], event .. US, OTHER .. US, total) then names[event] = OTHER else names[event] = event end
+      if count_guarded(KEYS[k + 2], event .. US, OTHER .. US, total, total) then names[event] = OTHER else names[event] = event end
     end
   end
   local anyEarlier = next(visits[b].earlier) ~= nil
@@ -243,54 +332,62 @@ for b = 1, bucketCount do
     redis.call('INCRBY', KEYS[k + 1], events)
   end
 
-  local eventNames = {}
+  -- An event name past the guard is counted as "(other)": its fields are renamed. Names other
+  -- than page views are the live view's custom events.
+  local l = h.l
+  local eventNames, renamed = {}, {}
   local a = h.names
   for e = 1, h.e do
-    local name = ARGV[a]
-    if count_guarded(KEYS[k + 2], name .. US, OTHER .. US, tonumber(ARGV[a + 1])) then name = OTHER end
+    local name, ns = ARGV[a], ARGV[a + 1]
+    local n = num(ns)
+    if count_guarded(KEYS[k + 2], name .. US, OTHER .. US, n, ns) then renamed[e] = #name end
+    if live and e ~= h.pv then zincr_capped(KEYS[l + 4], name, ns) end
     eventNames[e] = name
     a = a + 2
   end
 
-  local overflowed = {}
+  -- The page entries also carry their visitors: a page past the guard sends them to the
+  -- "(other)" page HyperLogLog. Page views' pages and referrers are the live view's.
   a = h.counters
+  local pageHll = k + 12
   for _ = 1, h.c do
-    local e, dim, value, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2], tonumber(ARGV[a + 3])
-    local name = eventNames[e]
-    if count_guarded(KEYS[k + 1 + dim], name .. US .. value, name .. US .. OTHER, n) and dim == 2 then
-      overflowed[e .. US .. value] = true
+    local e, dim, f = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    local key, name, cut = KEYS[k + 1 + dim], eventNames[e], renamed[e]
+    local set = live and e == h.pv and (dim == 2 and KEYS[l + 2] or dim == 3 and KEYS[l + 3])
+    local other = (cut and OTHER or name) .. US .. OTHER
+    a = a + 3
+    for _ = 1, f do
+      local field, ns = ARGV[a], ARGV[a + 1]
+      local n = num(ns)
+      if set then zincr_capped(set, string.sub(field, #name + 2), ns) end
+      if cut then field = OTHER .. string.sub(field, cut + 1) end
+      local overflowed = count_guarded(key, field, other, n, ns)
+      if dim == 2 then
+        pageHll = pageHll + 1
+        redis.call('PFADD', KEYS[overflowed and k + 12 or pageHll], unpack(ARGV, a + 2, a + 1 + n))
+        a = a + 2 + n
+      else
+        a = a + 2
+      end
     end
-    a = a + 4
   end
   for _, x in ipairs(extra) do
     local name = names[x[1]]
-    count_guarded(KEYS[k + 2 + ENTRY_PAGE], name .. US .. x[2], name .. US .. OTHER, x[3])
+    count_guarded(KEYS[k + ENTRY_PAGE], name .. US .. x[2], name .. US .. OTHER, x[3], x[3])
   end
   for field, n in pairs(visits[b].earlier) do
-    count_guarded(KEYS[k + 10], field, string.match(field, '^[^\31]*') .. US .. OTHER, n)
+    count_guarded(KEYS[k + 10], field, string.match(field, '^[^\31]*') .. US .. OTHER, n, n)
   end
 
-  a = h.pages
-  for _ = 1, h.p do
-    local e, page, key, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-    if overflowed[e .. US .. page] then key = k + 12 end
-    redis.call('PFADD', KEYS[key], unpack(ARGV, a + 4, a + 3 + n))
-    a = a + 4 + n
-  end
-  if h.v > 0 then redis.call('PFADD', KEYS[k + 11], unpack(ARGV, h.visitors, h.visitors + h.v - 1)) end
+  local visitorIds = h.v > 0 and { unpack(ARGV, h.visitors, h.visitors + h.v - 1) } or ids
+  if #visitorIds > 0 then redis.call('PFADD', KEYS[k + 11], unpack(visitorIds)) end
 
   if live then
-    local l = h.l
     if h.pageviews > 0 then redis.call('HINCRBY', KEYS[l], 'pageviews', h.pageviews) end
     redis.call('HINCRBY', KEYS[l], 'events', events)
-    if h.v > 0 then redis.call('PFADD', KEYS[l + 1], unpack(ARGV, h.visitors, h.visitors + h.v - 1)) end
-    a = h.members
-    for _ = 1, h.z do
-      zincr_capped(KEYS[l - 1 + tonumber(ARGV[a])], ARGV[a + 1], tonumber(ARGV[a + 2]))
-      a = a + 3
-    end
+    if #visitorIds > 0 then redis.call('PFADD', KEYS[l + 1], unpack(visitorIds)) end
     -- Last, so that keys created above get their expiry too.
     for i = 0, 4 do redis.call('EXPIREAT', KEYS[l + i], h.start + tonumber(ARGV[10 + i])) end
   end
 end
-return { 1, capped }
+return { 1, capped, earlierVersion }
