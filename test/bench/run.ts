@@ -6,7 +6,8 @@
  *    saturate its core and the second figure must not be higher.
  * 2. GET /p.gif throughput, alternating rounds, medians: the bare server; a naive tracker (one
  *    awaited MULTI INCR + PFADD per request, the seed's way); our tracker with counters only;
- *    our tracker complete (sessions and the live view). Per variant: req/s, p50/p99, the
+ *    our tracker complete (sessions and the live view), in one process and in two (as
+ *    TRACKER_WORKERS=2 runs it). Per variant: req/s, p50/p99, the
  *    process's CPU per request, Redis's CPU and commands per event.
  * 3. Redis Cluster: our tracker on a 3-master cluster next to standalone, and with
  *    REDIS_WAIT_REPLICAS=1; the ceiling of one site (one slot, one Redis core).
@@ -85,15 +86,18 @@ async function standalone(url: string, redis: Redis): Promise<void> {
     { name: 'naive (MULTI INCR+PFADD per hit)', script: SCRIPTS.naive, env: { REDIS_URL: url }, redis: [redis] },
     { name: 'ours, counters only', script: SCRIPTS.tracker, env: { ...env, BENCH_LIVE: '0' }, redis: [redis] },
     { name: 'ours, complete (sessions, live)', script: SCRIPTS.tracker, env, redis: [redis] },
+    { name: 'ours, complete, 2 worker processes', script: SCRIPTS.tracker, env: { ...env, BENCH_WORKERS: '2' }, redis: [redis] },
   ];
   const results = await compare(variants, { rounds: ROUNDS, seconds: SECONDS });
-  const [bare, naive, counters, complete] = variants.map((v) => medians(results.get(v.name)!));
+  const all = variants.map((v) => medians(results.get(v.name)!));
+  const [bare, naive, counters, complete, workers] = all;
   console.log('  medians:');
-  variants.forEach((v, i) => console.log(`    ${v.name.padEnd(34)} ${line([bare, naive, counters, complete][i]!)}`));
+  variants.forEach((v, i) => console.log(`    ${v.name.padEnd(34)} ${line(all[i]!)}`));
   const verdict = (ok: boolean) => (ok ? 'meets the bar' : 'BELOW THE BAR');
   console.log(`  complete / bare:  ${(complete!.rps / bare!.rps).toFixed(2)}×  (bar ≥ 0.6×: ${verdict(complete!.rps / bare!.rps >= 0.6)})`);
   console.log(`  complete / naive: ${(complete!.rps / naive!.rps).toFixed(2)}×  (bar ≥ 1.7×: ${verdict(complete!.rps / naive!.rps >= 1.7)})`);
   console.log(`  counters / bare:  ${(counters!.rps / bare!.rps).toFixed(2)}×`);
+  console.log(`  2 workers / 1:    ${(workers!.rps / complete!.rps).toFixed(2)}× (wrk and Redis share these cores)`);
   console.log(`  Redis CPU per event, complete: ${complete!.redisCpuUsPerEvent.toFixed(1)} µs  (bar ≤ 12: ${verdict(complete!.redisCpuUsPerEvent <= 12)})`);
   const cpuRatio = complete!.trackerCpuUsPerRequest / bare!.trackerCpuUsPerRequest;
   console.log(`  tracker CPU per request / bare server's: ${cpuRatio.toFixed(2)}×  (bar ≤ 1.4×: ${verdict(cpuRatio <= 1.4)})\n`);

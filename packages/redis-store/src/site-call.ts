@@ -33,7 +33,7 @@ export interface SiteCallContext {
   generation(minute: number): number;
   /** Page digest (memoised by the caller). */
   digest(page: string): string;
-  /** Unique per call (its marker); random per generation the call may create. */
+  /** Unique per call (its marker) and per generation the call may create (its token). */
   callId: string;
   token: string;
   /** Declare the earlier version's session key of each visitor (see "Upgrade" in the script). */

@@ -47,7 +47,7 @@
 
   ARGV:
     1   max distinct fields per counter hash (the cardinality guard)
-    2   token of a generation this call creates (random)
+    2   token of a generation this call creates (unique)
     3   call marker expiry, seconds
     4   B: buckets in the call
     5   live state: 1 on, 0 off
