@@ -160,9 +160,9 @@ describe('browser script and dashboard in Chromium', () => {
 
   it('shows in Chromium the numbers its APIs return, and takes a screenshot', async () => {
     const liveApi = await live();
-    const history = (await api<{ range: { totals: Record<string, number | null> }; hourly: Array<{ pageviews: number }> }>(`/api/history?site=${SITE}`)).body;
+    const history = (await api<{ range: { totals: Record<string, number | null> }; series: Array<{ pageviews: number }> }>(`/api/history?site=${SITE}`)).body;
     expect(history.range.totals).toMatchObject({ pageviews: 3, visits: 1, bounces: 0, bounceRate: 0, pagesPerVisit: 3 });
-    expect(history.hourly.reduce((sum, h) => sum + h.pageviews, 0)).toBe(3);
+    expect(history.series.reduce((sum, h) => sum + h.pageviews, 0)).toBe(3);
 
     const browser = await launchChromium();
     try {
