@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore, minuteOf, type EventWrite } from '@rta/redis-store';
-import { createDuckDBWarehouse, type CounterRow } from '@rta/warehouse';
+import { createDuckDBWarehouse, formatRows, listQueries, runNamedQuery, type CounterRow } from '@rta/warehouse';
+import { parseCsv } from '../support/csv.js';
 import { exited, spawnCli } from '../support/child.js';
 import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
 
@@ -53,8 +54,8 @@ describe('cli query output', () => {
       '----------  ---------  ------  -------  -----------  ---------------',
       '2026-11-27          7       3        1       33.3 %             2.33',
     ]);
-    expect((await cli('query', 'traffic', ...range, '--format', 'csv')).trim()).toBe(
-      'period,pageviews,visits,bounces,bounce_rate,pages_per_visit\r\n2026-11-27,7,3,1,0.3333,2.3333',
+    expect(await cli('query', 'traffic', ...range, '--format', 'csv')).toBe(
+      'period,pageviews,visits,bounces,bounce_rate,pages_per_visit\r\n2026-11-27,7,3,1,0.3333,2.3333\r\n',
     );
     expect(JSON.parse(await cli('query', 'traffic', ...range, '--by', 'hour', '--format', 'json'))).toEqual([
       { period: '2026-11-27T10:00:00Z', pageviews: 7, visits: 3, bounces: 1, bounce_rate: 0.3333, pages_per_visit: 2.3333 },
@@ -65,6 +66,68 @@ describe('cli query output', () => {
 
     const wrong = await exited(spawnCli(['query', 'traffic', '--format', 'xml'], env));
     expect(wrong).toMatchObject({ code: 1, output: 'error: --format must be table, csv, json\n' });
+  });
+});
+
+describe('cli query --format csv', () => {
+  const site = 'csv.example'; // a site of its own in the same DuckDB file
+  const day = ['--site', site, '--from', '2026-11-20', '--to', '2026-11-21'];
+  const params = { site, from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z'), limit: 10 };
+  const hostile = ['/a,b', '/say "hi"', '/line\nbreak', '=cmd|/C calc', '/ünïcödé'];
+
+  it('prints every query of the pack as RFC 4180 CSV with a header row, equal to the warehouse query', async () => {
+    const warehouse = createDuckDBWarehouse({ path: env.DUCKDB_PATH });
+    const count = (event: string, dimension: CounterRow['dimension'], value: string, n: number): CounterRow => ({ event, dimension, value, count: BigInt(n) });
+    const expected = new Map<string, string>();
+    try {
+      await warehouse.migrate();
+      await warehouse.load({
+        batchId: 'csv-1',
+        site,
+        minute: new Date('2026-11-20T09:30:00Z'),
+        counters: [
+          count('pageview', 'total', '', 15),
+          count('visit', 'total', '', 4),
+          count('engaged_visit', 'total', '', 1),
+          count('visit', 'entry_page', '/a,b', 4),
+          count('engaged_visit', 'entry_page', '/a,b', 1),
+          ...hostile.map((page, i) => count('pageview', 'page', page, i + 1)),
+          count('pageview', 'referrer', 'news.example', 15),
+          count('pageview', 'device', 'desktop', 15),
+          count('pageview', 'utm_campaign', '=HYPERLINK("x")', 2),
+        ],
+        visitors: [],
+      });
+      for (const query of listQueries('duckdb')) {
+        expected.set(query.name, formatRows(await runNamedQuery(warehouse, query.name, params), 'csv', query.columns));
+      }
+    } finally {
+      await warehouse.close();
+    }
+
+    for (const query of listQueries('duckdb')) {
+      const csv = await cli('query', query.name, ...day, '--format', 'csv');
+      expect(csv, query.name).toBe(expected.get(query.name));
+      expect(csv, query.name).toMatch(/\r\n$/);
+      const [header, ...records] = parseCsv(csv);
+      expect(header, query.name).toEqual(query.columns);
+      expect(records.every((r) => r.length === header!.length), query.name).toBe(true);
+    }
+    // Quoting and formulas, read back with a strict RFC 4180 reader.
+    expect(parseCsv(await cli('query', 'top-pages', ...day, '--format', 'csv'))).toEqual([
+      ['page', 'pageviews'],
+      ['/ünïcödé', '5'],
+      ["'=cmd|/C calc", '4'],
+      ['/line\nbreak', '3'],
+      ['/say "hi"', '2'],
+      ['/a,b', '1'],
+    ]);
+    expect(parseCsv(await cli('query', 'top-campaigns', ...day, '--format', 'csv'))).toEqual([
+      ['dimension', 'value', 'pageviews'],
+      ['utm_campaign', "'=HYPERLINK(\"x\")", '2'],
+    ]);
+    // No rows in the range: the header row alone.
+    expect(await cli('query', 'top-pages', '--site', site, '--from', '2020-01-01', '--to', '2020-01-02', '--format', 'csv')).toBe('page,pageviews\r\n');
   });
 });
 

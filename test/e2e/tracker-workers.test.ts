@@ -52,10 +52,12 @@ describe('TRACKER_WORKERS', () => {
     });
     try {
       const listening = () => lines.find((l) => l.msg === 'tracker workers listening');
-      await until(() => child.exitCode !== null || listening() !== undefined, { what: 'the workers to listen' });
+      const workerLines = () => lines.filter((l) => l.msg === 'tracker listening');
+      // The primary's line and the workers' reach the pipe from three processes, in any order.
+      await until(() => child.exitCode !== null || (listening() !== undefined && workerLines().length >= 2), { what: 'the workers to listen' });
       expect(listening(), JSON.stringify(lines)).toBeDefined();
       const port = listening()!.port!;
-      const workerPids = lines.filter((l) => l.msg === 'tracker listening').map((l) => l.pid!);
+      const workerPids = workerLines().map((l) => l.pid!);
       expect(new Set(workerPids).size).toBe(2);
       expect(workerPids).not.toContain(child.pid);
 

@@ -301,6 +301,8 @@ export function anonymousRequest(rng: Rng): FuzzRequest {
     '/dashboard',
     `/api/live?site=${encodeURIComponent(rng.pick([...FUZZ_SITES, ...UNKNOWN_SITES]))}`,
     `/api/history?${new URLSearchParams({ site: 'example.com', from: rng.pick(JUNK_VALUES).slice(0, 50) })}`,
+    `/api/history?${new URLSearchParams({ site: 'example.com', range: rng.pick(JUNK_VALUES).slice(0, 50) })}`,
+    `/api/export?${new URLSearchParams({ site: 'example.com', query: rng.pick(['top-pages', ...JUNK_VALUES]).slice(0, 50), limit: rng.pick(JUNK_VALUES).slice(0, 20) })}`,
     '/t.js',
     '/dashboard/app.js',
     '/healthz',

@@ -57,28 +57,48 @@ export async function launchChromium(
  * A tiny test site on 127.0.0.1: every path answers the same single-page app whose script tag
  * points at the tracker. `?dnt` adds data-respect-dnt; `?no-opt-in` leaves out
  * data-allow-localhost (so the script must send nothing from 127.0.0.1); `?allow-bots` adds
- * data-allow-bots.
+ * data-allow-bots; `?outbound` and `?downloads` add data-track-outbound and data-track-downloads.
+ * Its links: `#outbound` to `/plain` on `localhost` (another host, a page without the script),
+ * `#download` to `/files/report.pdf` (served as an attachment). `/missing` answers 404 with a
+ * page that calls `analytics.track('404', {path})` as the README shows.
  */
 export async function startTestSite(trackerBase: string, site: string): Promise<{ base: string; close(): Promise<void> }> {
+  let port = 0;
   const server: Server = createServer((req, res) => {
-    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const query = url.searchParams;
+    if (url.pathname === '/plain') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      return res.end('<!doctype html><title>Elsewhere</title><h1 id="title">Elsewhere</h1>');
+    }
+    if (url.pathname === '/files/report.pdf') {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Disposition': 'attachment; filename="report.pdf"' });
+      return res.end('%PDF-1.4 test file');
+    }
     const attributes = [`data-site="${site}"`];
     if (!query.has('no-opt-in')) attributes.push('data-allow-localhost');
     if (query.has('dnt')) attributes.push('data-respect-dnt');
     if (query.has('allow-bots')) attributes.push('data-allow-bots');
+    if (query.has('outbound')) attributes.push('data-track-outbound');
+    if (query.has('downloads')) attributes.push('data-track-downloads');
+    const missing = url.pathname === '/missing';
     const html = `<!doctype html><html><head><title>Test site</title>
-<script defer src="${trackerBase}/t.js" ${attributes.join(' ')}></script></head>
-<body><h1 id="title">Home</h1>
+<script defer src="${trackerBase}/t.js" ${attributes.join(' ')}></script>
+${missing ? "<script>document.addEventListener('DOMContentLoaded', function () { analytics.track('404', { path: location.pathname }); });</script>" : ''}</head>
+<body><h1 id="title">${missing ? 'Not found' : 'Home'}</h1>
 <button id="to-pricing" onclick="history.pushState({}, '', '/pricing'); document.getElementById('title').textContent = 'Pricing'">Pricing</button>
 <button id="to-docs" onclick="history.pushState({}, '', '/docs'); document.getElementById('title').textContent = 'Docs'">Docs</button>
 <button id="signup" onclick="analytics.track('signup')">Sign up</button>
+<a id="outbound" href="http://localhost:${port}/plain">Elsewhere</a>
+<a id="download" href="/files/report.pdf">Report</a>
 </body></html>`;
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.writeHead(missing ? 404 : 200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(html);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
   return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    base: `http://127.0.0.1:${port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

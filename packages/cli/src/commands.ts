@@ -7,7 +7,7 @@ import { ensureRedis } from './ensure-redis.js';
 import { logProcessErrors } from './process-errors.js';
 import { runTrackerWorker, startTrackerWorkers } from './tracker-workers.js';
 import { FlushProgress } from './flush-progress.js';
-import { OUTPUT_FORMATS, formatRows, formatTime, type OutputFormat } from './output.js';
+import { OUTPUT_FORMATS, formatRows, formatTime, isOutputFormat, type OutputFormat } from '@rta/warehouse/query-output';
 
 // The tracker, the flusher (BullMQ) and the warehouse drivers take most of a second to load:
 // each command imports only what it uses, so `status` answers at once.
@@ -63,7 +63,8 @@ export async function runCommand(command: string, args: string[], flags: Command
     case 'queries': {
       const format = parseFormat(flags.format);
       const { listQueries } = await warehouses();
-      return print(formatRows(listQueries(config.warehouse.kind).map((q) => ({ name: q.name, params: q.params.join(', '), answers: q.answers })), format));
+      const rows = listQueries(config.warehouse.kind).map((q) => ({ name: q.name, params: q.params.join(', '), columns: q.columns.join(', '), answers: q.answers }));
+      return print(formatRows(rows, format), format);
     }
     case 'migrate': {
       const warehouse = (await flusher()).createWarehouseFromConfig(config.warehouse);
@@ -80,8 +81,9 @@ export async function runCommand(command: string, args: string[], flags: Command
   }
 }
 
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
+/** Writes a command's output; CSV ends its own records (CRLF), the table and JSON get a newline. */
+function print(text: string, format: OutputFormat = 'table'): void {
+  process.stdout.write(format === 'csv' ? text : `${text}\n`);
 }
 
 async function serve(role: 'start' | 'tracker' | 'flusher', config: AppConfig): Promise<void> {
@@ -232,11 +234,13 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
   const site = flags.site ?? config.sites[0];
   if (site === undefined) throw new Error('query needs --site (or SITES, whose first site is the default)');
   if (!(from < to)) throw new Error('--from must be before --to');
-  const [{ runNamedQuery, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
+  const [{ runNamedQuery, listQueries, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
   const by = parseBy(flags.by, VISITOR_PERIODS);
+  const columns = listQueries(config.warehouse.kind).find((q) => q.name === name)?.columns;
   const warehouse = createWarehouseFromConfig(config.warehouse);
   try {
-    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page }), format));
+    // An unknown name fails in runNamedQuery, naming the queries of the pack.
+    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page }), format, columns), format);
   } finally {
     await warehouse.close();
   }
@@ -244,8 +248,8 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
 
 function parseFormat(text: string | undefined): OutputFormat {
   if (text === undefined) return 'table';
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(text)) throw new Error(`--format must be ${OUTPUT_FORMATS.join(', ')}`);
-  return text as OutputFormat;
+  if (!isOutputFormat(text)) throw new Error(`--format must be ${OUTPUT_FORMATS.join(', ')}`);
+  return text;
 }
 
 function parseBy(text: string | undefined, periods: readonly VisitorPeriod[]): VisitorPeriod | undefined {

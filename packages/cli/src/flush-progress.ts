@@ -1,4 +1,4 @@
-import { formatTime } from './output.js';
+import { formatTime } from '@rta/warehouse/query-output';
 
 /** Where progress goes: stderr, so that stdout keeps only the flush's summary. */
 export interface ProgressStream {

@@ -3,6 +3,7 @@ export * from './errors.js';
 export { timeoutDefaults, withDeadline, type WarehouseTimeouts } from './timeouts.js';
 export { compileNamedParams, normalizeValue, type PlaceholderStyle } from './named-params.js';
 export { readSql, splitStatements, listQueries, type QueryPackEntry } from './sql-files.js';
+export { OUTPUT_FORMATS, formatRows, formatTime, isOutputFormat, type OutputFormat } from './query-output.js';
 export { VISITOR_PERIODS, runNamedQuery, type NamedQueryParams, type VisitorPeriod } from './query-pack.js';
 export {
   PACKED_RANK_BITS,

@@ -42,6 +42,8 @@ export interface QueryPackEntry {
   answers: string;
   /** The header's `-- params:` line. */
   params: string[];
+  /** The header's `-- columns:` line: the columns of every row, in order (a test holds each query to it). */
+  columns: string[];
 }
 
 /** The named queries of the pack (files in `sql/common` plus dialect-only ones), from their headers. */
@@ -59,11 +61,8 @@ export function listQueries(dialect: Dialect): QueryPackEntry[] {
   const entries = [...names].sort().map((name) => {
     const text = readSql(dialect, name);
     const header = (key: string) => new RegExp(`^-- ${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-    return {
-      name,
-      answers: header('answers'),
-      params: header('params').split(',').map((p) => p.trim()).filter(Boolean),
-    };
+    const list = (key: string) => header(key).split(',').map((p) => p.trim()).filter(Boolean);
+    return { name, answers: header('answers'), params: list('params'), columns: list('columns') };
   });
   listCache.set(dialect, entries);
   return entries;

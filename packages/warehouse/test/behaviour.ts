@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRegisters, encodeRedisHll, estimateCardinality } from '@rta/hll';
 import {
+  listQueries,
   runNamedQuery,
   type CounterRow,
   type LoadHooks,
@@ -198,6 +199,27 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
         code: 'WAREHOUSE_QUERY',
       });
       await expect(runNamedQuery(warehouse, 'no-such-query', range)).rejects.toThrow(/unknown query/);
+    });
+
+    it("every query of the pack answers the columns its header declares (the CSV header when it has no rows)", async () => {
+      const site = 'columns.example'; // the last case: the others count rows of every site
+      const count = (event: string, dimension: CounterRow['dimension'], value: string): CounterRow => ({ event, dimension, value, count: 1n });
+      await warehouse.load(
+        sampleBatch('b-columns', {
+          site,
+          counters: [
+            ...sampleBatch('').counters,
+            count('visit', 'total', ''),
+            count('visit', 'entry_page', '/'),
+            count('pageview', 'utm_source', 'newsletter'),
+          ],
+        }),
+      );
+      for (const query of listQueries(warehouse.dialect)) {
+        const rows = await runNamedQuery(warehouse, query.name, { ...range, site, page: query.params.includes('page') ? '/' : undefined });
+        expect(rows.length, query.name).toBeGreaterThan(0);
+        expect(Object.keys(rows[0]!), query.name).toEqual(query.columns);
+      }
     });
   });
 }

@@ -42,6 +42,23 @@ export function lockedPage(message: string): string {
   return shell('Analytics: locked', `<main class="login"><h1>Analytics dashboard</h1><p class="error" role="alert">${escapeHtml(message)}</p></main>`);
 }
 
+/** A history figure with its previous-period value and change (filled by dashboard.js). */
+function historyCard(id: string, label: string): string {
+  return `<div class="card"><span class="label">${label}</span><span class="value" id="h-${id}">–</span><span class="change" id="h-${id}-change"></span></div>`;
+}
+
+/**
+ * A link that downloads a query of the SQL pack over the range shown as CSV (`/api/export`);
+ * dashboard.js sets its href. `series` links take the chart's granularity (by hour or day).
+ */
+function csvLink(query: string, text: string, kind: 'range' | 'series' = 'range'): string {
+  return `<a class="csv" data-query="${query}" data-kind="${kind}" download>CSV: ${text}</a>`;
+}
+
+function historyTable(id: string, caption: string, headers: string[], query: string): string {
+  return `<table id="${id}"><caption>${caption} ${csvLink(query, 'all')}</caption><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody></tbody></table>`;
+}
+
 /** The page; dashboard.js fills it from /api/live (every 5 s) and /api/history. */
 export function dashboardPage(sites: readonly string[]): string {
   const options = sites.map((s) => `<option value="${escapeHtml(s)}">${escapeHtml(s)}</option>`).join('');
@@ -72,27 +89,38 @@ export function dashboardPage(sites: readonly string[]): string {
 <section aria-labelledby="history-title">
 <h2 id="history-title">History <small id="history-status"></small></h2>
 <form id="range" class="range">
-<label>From <input type="date" id="from" required></label>
-<label>To <input type="date" id="to" required></label>
+<label>Range <select id="preset">
+<option value="today">Today</option>
+<option value="yesterday">Yesterday</option>
+<option value="7d">Last 7 days</option>
+<option value="30d">Last 30 days</option>
+<option value="this-month">This month</option>
+<option value="last-month">Last month</option>
+<option value="12mo">Last 12 months</option>
+<option value="custom">Custom</option>
+</select></label>
+<label>From <input type="date" id="from"></label>
+<label>To <input type="date" id="to"></label>
 <button type="submit">Show</button>
+<span class="compare" id="compare-note"></span>
 </form>
+<p class="error" id="history-error" role="alert" hidden></p>
 <div class="cards">
-<div class="card"><span class="label">Page views</span><span class="value" id="h-pageviews">–</span></div>
-<div class="card"><span class="label">Visitors</span><span class="value" id="h-visitors">–</span></div>
-<div class="card"><span class="label">Visits</span><span class="value" id="h-visits">–</span></div>
-<div class="card"><span class="label">Bounce rate</span><span class="value" id="h-bounce">–</span></div>
-<div class="card"><span class="label">Pages per visit</span><span class="value" id="h-ppv">–</span></div>
+${historyCard('pageviews', 'Page views')}
+${historyCard('visitors', 'Visitors')}
+${historyCard('visits', 'Visits')}
+${historyCard('bounce', 'Bounce rate')}
+${historyCard('ppv', 'Pages per visit')}
 </div>
-<h3>Last 48 hours</h3>
-<div class="chart" id="hourly-chart" aria-label="Page views, visitors and visits per hour"></div>
-<h3>Last 30 days</h3>
-<div class="chart" id="daily-chart" aria-label="Page views, visitors and visits per day"></div>
+<p class="downloads">Totals as CSV: ${csvLink('traffic', 'traffic')} ${csvLink('visitors', 'visitors')}</p>
+<h3><span id="series-title">Per day</span> (dashed: previous period) ${csvLink('traffic', 'per period', 'series')} ${csvLink('visitors', 'visitors per period', 'series')}</h3>
+<div class="chart" id="history-chart" aria-label="Page views, visitors and visits per period, with the previous period"></div>
 <div class="tables">
-<table id="h-pages"><caption>Top pages</caption><thead><tr><th>Page</th><th>Views</th></tr></thead><tbody></tbody></table>
-<table id="h-referrers"><caption>Referrers</caption><thead><tr><th>Referrer</th><th>Views</th></tr></thead><tbody></tbody></table>
-<table id="h-entry"><caption>Entry pages</caption><thead><tr><th>Page</th><th>Visits</th><th>Bounce</th></tr></thead><tbody></tbody></table>
-<table id="h-devices"><caption>Devices</caption><thead><tr><th>Device</th><th>Views</th></tr></thead><tbody></tbody></table>
-<table id="h-campaigns"><caption>UTM</caption><thead><tr><th>Parameter</th><th>Value</th><th>Views</th></tr></thead><tbody></tbody></table>
+${historyTable('h-pages', 'Top pages', ['Page', 'Views'], 'top-pages')}
+${historyTable('h-referrers', 'Referrers', ['Referrer', 'Views'], 'top-referrers')}
+${historyTable('h-entry', 'Entry pages', ['Page', 'Visits', 'Bounce'], 'top-entry-pages')}
+${historyTable('h-devices', 'Devices', ['Device', 'Views'], 'top-devices')}
+${historyTable('h-campaigns', 'UTM', ['Parameter', 'Value', 'Views'], 'top-campaigns')}
 </div>
 </section>
 </main>

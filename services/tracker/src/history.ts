@@ -1,14 +1,17 @@
 import { runNamedQuery, type QueryRow, type Warehouse } from '@rta/warehouse';
+import type { DateRange } from './date-range.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export interface HistoryRange {
-  site: string;
-  /** Inclusive start of the range the tops cover. */
-  from: Date;
-  /** Exclusive end. */
-  to: Date;
+export interface Totals {
+  pageviews: number;
+  visits: number;
+  bounces: number;
+  bounceRate: number | null;
+  pagesPerVisit: number | null;
+  /** Unique visitors merged from the minute sketches (the pack's `visitors` query). */
+  visitors: number;
 }
 
 export interface PeriodRow {
@@ -16,88 +19,119 @@ export interface PeriodRow {
   pageviews: number;
   visits: number;
   bounces: number;
-  /** Unique visitors merged from the minute sketches (the pack's `visitors` query). */
   visitors: number;
+  /** The same period of the previous range (the period its length earlier); null past the previous range's end. */
+  previous: { period: string; pageviews: number; visits: number; visitors: number } | null;
 }
 
 /** What `GET /api/history` answers, from the warehouse through the SQL pack. */
 export interface History {
   site: string;
   warehouse: string;
-  /** The 48 hours ending with the current hour, and the 30 days ending with today (UTC), oldest first; quiet periods are zeros. */
-  hourly: PeriodRow[];
-  daily: PeriodRow[];
   range: {
+    preset: DateRange['preset'];
     from: string;
     to: string;
-    totals: { pageviews: number; visits: number; bounces: number; bounceRate: number | null; pagesPerVisit: number | null; visitors: number };
+    /** Granularity of `series`. */
+    by: 'hour' | 'day';
+    totals: Totals;
     topPages: Array<{ value: string; pageviews: number }>;
     topReferrers: Array<{ value: string; pageviews: number }>;
     topEntryPages: Array<{ value: string; visits: number; bounceRate: number | null }>;
     devices: Array<{ value: string; pageviews: number }>;
     campaigns: Array<{ dimension: string; value: string; pageviews: number }>;
   };
+  /** The period compared with (see DateRange.previous) and its totals. */
+  previous: { from: string; to: string; totals: Totals };
+  /**
+   * Change against the previous period: relative (0.5 = +50 %) for counts and pages per visit,
+   * null when the previous value is 0; the bounce rate's as a difference of rates (0.05 = +5
+   * percentage points), null when either has no visits.
+   */
+  change: { pageviews: number | null; visitors: number | null; visits: number | null; bounceRate: number | null; pagesPerVisit: number | null };
+  /** Every hour or day (`range.by`) of the range, oldest first; quiet periods are zeros. */
+  series: PeriodRow[];
 }
 
 /**
- * Reads the history of a site. Every number comes from a named query of the SQL pack, so the
- * dashboard shows what `pnpm cli query …` prints, on whichever warehouse is configured.
+ * Reads the history of a site over a range and its previous period. Every number comes from a
+ * named query of the SQL pack, so the dashboard shows what `pnpm cli query …` prints (and its
+ * CSV downloads are those queries' output), on whichever warehouse is configured.
  */
-export async function readHistory(warehouse: Warehouse, range: HistoryRange, now: number, top = 10): Promise<History> {
-  const run = (name: string, params: { from: Date; to: Date; by?: 'hour' | 'day' }) =>
-    runNamedQuery(warehouse, name, { site: range.site, limit: top, ...params });
-  const periods = async (by: 'hour' | 'day', step: number, count: number): Promise<PeriodRow[]> => {
-    const end = Math.floor(now / step) * step + step;
-    const window = { from: new Date(end - count * step), to: new Date(end), by };
-    const traffic = byPeriod(await run('traffic', window));
-    const visitors = byPeriod(await run('visitors', window));
-    return Array.from({ length: count }, (_, i) => {
-      const period = new Date(end - (count - i) * step).toISOString();
-      const t = traffic.get(period);
-      return {
-        period,
-        pageviews: num(t?.pageviews),
-        visits: num(t?.visits),
-        bounces: num(t?.bounces),
-        visitors: num(visitors.get(period)?.visitors),
-      };
-    });
+export async function readHistory(warehouse: Warehouse, site: string, range: DateRange, top = 10): Promise<History> {
+  const run = (name: string, params: { from: Date; to: Date; by?: 'hour' | 'day' }) => runNamedQuery(warehouse, name, { site, limit: top, ...params });
+  const totalsOf = async (window: { from: Date; to: Date }): Promise<Totals> => {
+    const [t] = await run('traffic', window);
+    const [v] = await run('visitors', window);
+    return {
+      pageviews: num(t?.pageviews),
+      visits: num(t?.visits),
+      bounces: num(t?.bounces),
+      bounceRate: nullableNum(t?.bounce_rate),
+      pagesPerVisit: nullableNum(t?.pages_per_visit),
+      visitors: num(v?.visitors),
+    };
   };
-  const hourly = await periods('hour', HOUR, 48);
-  const daily = await periods('day', DAY, 30);
-  const [totals] = await run('traffic', range);
-  const [visitors] = await run('visitors', range);
+  const perPeriod = async (window: { from: Date; to: Date }) => {
+    const by = { ...window, by: range.by };
+    const traffic = byPeriod(await run('traffic', by));
+    const visitors = byPeriod(await run('visitors', by));
+    return (period: string) => {
+      const t = traffic.get(period);
+      return { period, pageviews: num(t?.pageviews), visits: num(t?.visits), bounces: num(t?.bounces), visitors: num(visitors.get(period)?.visitors) };
+    };
+  };
+
+  const shown = { from: range.from, to: range.to };
+  const totals = await totalsOf(shown);
+  const previousTotals = await totalsOf(range.previous);
+  const current = await perPeriod(shown);
+  const before = await perPeriod(range.previous);
+  const step = range.by === 'hour' ? HOUR : DAY;
+  const length = range.to.getTime() - range.from.getTime();
+  const series: PeriodRow[] = [];
+  for (let t = Math.floor(range.from.getTime() / step) * step; t < range.to.getTime(); t += step) {
+    const earlier = t - length;
+    const { bounces: _, ...previous } = before(new Date(earlier).toISOString());
+    series.push({ ...current(new Date(t).toISOString()), previous: earlier < range.previous.to.getTime() ? previous : null });
+  }
   return {
-    site: range.site,
+    site,
     warehouse: warehouse.dialect,
-    hourly,
-    daily,
     range: {
+      preset: range.preset,
       from: range.from.toISOString(),
       to: range.to.toISOString(),
-      totals: {
-        pageviews: num(totals?.pageviews),
-        visits: num(totals?.visits),
-        bounces: num(totals?.bounces),
-        bounceRate: nullableNum(totals?.bounce_rate),
-        pagesPerVisit: nullableNum(totals?.pages_per_visit),
-        visitors: num(visitors?.visitors),
-      },
-      topPages: (await run('top-pages', range)).map((r) => ({ value: String(r.page), pageviews: num(r.pageviews) })),
-      topReferrers: (await run('top-referrers', range)).map((r) => ({ value: String(r.referrer), pageviews: num(r.pageviews) })),
-      topEntryPages: (await run('top-entry-pages', range)).map((r) => ({
+      by: range.by,
+      totals,
+      topPages: (await run('top-pages', shown)).map((r) => ({ value: String(r.page), pageviews: num(r.pageviews) })),
+      topReferrers: (await run('top-referrers', shown)).map((r) => ({ value: String(r.referrer), pageviews: num(r.pageviews) })),
+      topEntryPages: (await run('top-entry-pages', shown)).map((r) => ({
         value: String(r.entry_page),
         visits: num(r.visits),
         bounceRate: nullableNum(r.bounce_rate),
       })),
-      devices: (await run('top-devices', range)).map((r) => ({ value: String(r.device), pageviews: num(r.pageviews) })),
-      campaigns: (await run('top-campaigns', range)).map((r) => ({
+      devices: (await run('top-devices', shown)).map((r) => ({ value: String(r.device), pageviews: num(r.pageviews) })),
+      campaigns: (await run('top-campaigns', shown)).map((r) => ({
         dimension: String(r.dimension),
         value: String(r.value),
         pageviews: num(r.pageviews),
       })),
     },
+    previous: { from: range.previous.from.toISOString(), to: range.previous.to.toISOString(), totals: previousTotals },
+    change: {
+      pageviews: relative(totals.pageviews, previousTotals.pageviews),
+      visitors: relative(totals.visitors, previousTotals.visitors),
+      visits: relative(totals.visits, previousTotals.visits),
+      bounceRate: totals.bounceRate === null || previousTotals.bounceRate === null ? null : totals.bounceRate - previousTotals.bounceRate,
+      pagesPerVisit: totals.pagesPerVisit === null || previousTotals.pagesPerVisit === null ? null : relative(totals.pagesPerVisit, previousTotals.pagesPerVisit),
+    },
+    series,
   };
+}
+
+function relative(current: number, previous: number): number | null {
+  return previous === 0 ? null : (current - previous) / previous;
 }
 
 function byPeriod(rows: QueryRow[]): Map<string, QueryRow> {

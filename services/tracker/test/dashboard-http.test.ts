@@ -27,6 +27,8 @@ describe('dashboard responses', () => {
       ['the live API', '/api/live?site=example.com', { headers: bearer }, 200],
       ['the live API without a token', '/api/live?site=example.com', { headers: ORIGIN }, 401],
       ['the history API', '/api/history?site=example.com', { headers: bearer }, 503], // no warehouse here
+      ['a CSV export', '/api/export?site=example.com&query=top-pages', { headers: bearer }, 503],
+      ['a CSV export without a token', '/api/export?site=example.com&query=top-pages', { headers: ORIGIN }, 401],
       ['a preflight of the live API', '/api/live', { method: 'OPTIONS', headers: { ...ORIGIN, 'access-control-request-method': 'GET' } }, 404],
     ];
     for (const [name, path, init, status] of requests) {

@@ -44,6 +44,7 @@ describe('one token throttle in front of every endpoint that checks a token', ()
     ['POST /dashboard/login with the right token', () => send(one, '/dashboard/login', ip, { method: 'POST', body: `token=${TOKEN}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 303],
     ['GET /api/live', () => send(one, '/api/live?site=example.com', ip, bearer(TOKEN)), 200],
     ['GET /api/history (no warehouse here: 503 once let in)', () => send(one, '/api/history?site=example.com', ip, { headers: { cookie } }), 503],
+    ['GET /api/export (no warehouse here: 503 once let in)', () => send(one, '/api/export?site=example.com&query=traffic', ip, bearer(TOKEN)), 503],
     ['GET /metrics with METRICS_TOKEN', () => send(one, '/metrics', ip, bearer(METRICS_TOKEN)), 200],
     ['GET /api/live on another tracker', () => send(other, '/api/live?site=example.com', ip, bearer(TOKEN)), 200],
   ];

@@ -1,6 +1,7 @@
 -- name: top-campaigns
 -- answers: Page views per UTM value (utm_source, utm_medium, utm_campaign) over [from, to), the top `limit` of each.
 -- params: site, from, to, limit
+-- columns: dimension, value, pageviews
 SELECT dimension, value, pageviews
 FROM (
   SELECT

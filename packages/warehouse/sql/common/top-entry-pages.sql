@@ -1,6 +1,7 @@
 -- name: top-entry-pages
 -- answers: The pages visits started on over [from, to), with their visits, bounces and bounce rate.
 -- params: site, from, to, limit
+-- columns: entry_page, visits, bounces, bounce_rate
 -- From the 'visit' and 'engaged_visit' counters of dimension 'entry_page' (see traffic.sql).
 SELECT
   entry_page,

@@ -1,6 +1,7 @@
 -- name: traffic
 -- answers: Page views, visits, bounces, bounce rate and pages per visit of a site over [from, to): one row for the whole range (period = from), or one per hour or day (`by`).
 -- params: site, from, to, by
+-- columns: period, pageviews, visits, bounces, bounce_rate, pages_per_visit
 -- A visit counts in the minute of its first hit (event 'visit'); a visit that got a second hit
 -- (page view or custom event) counts as 'engaged_visit' in that same minute, so bounces (visits
 -- with one hit) = visits - engaged visits, exactly, per period. pages_per_visit = page views /

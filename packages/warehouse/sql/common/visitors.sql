@@ -1,6 +1,7 @@
 -- name: visitors
 -- answers: Unique visitors of a site, or of one page, over [from, to): one row for the whole range (period = from), or one per hour or day (`by`), merged from the minute sketches (HyperLogLog, about 0.8% error).
 -- params: site, from, to, by, page
+-- columns: period, visitors
 -- by: 'hour', 'day', or NULL for the whole range. page: a path, or NULL for the whole site.
 -- Merging is the register-wise maximum over every minute and batch in the period (a minute
 -- loaded as several batches is one set of visitors); rta_hll_estimate (see _migrate.sql) turns

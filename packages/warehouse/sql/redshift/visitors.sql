@@ -1,6 +1,7 @@
 -- name: visitors
 -- answers: Unique visitors of a site, or of one page, over [from, to): one row for the whole range (period = from), or one per hour or day (`by`), merged from the minute sketches (HyperLogLog, about 0.8% error).
 -- params: site, from, to, by, page
+-- columns: period, visitors
 -- by: 'hour', 'day', or NULL for the whole range. page: a path, or NULL for the whole site.
 -- Merging is the register-wise maximum over unique_visitor_registers (every minute and batch in
 -- the period); f_rta_hll_estimate (see _migrate.sql) turns the merged registers into the

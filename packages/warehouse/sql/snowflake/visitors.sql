@@ -1,6 +1,7 @@
 -- name: visitors
 -- answers: Unique visitors of a site, or of one page, over [from, to): one row for the whole range (period = from), or one per hour or day (`by`), merged from the minute sketches (HyperLogLog at precision 12, about 1.6% error).
 -- params: site, from, to, by, page
+-- columns: period, visitors
 -- by: 'hour', 'day', or NULL for the whole range. page: a path, or NULL for the whole site.
 -- `hll` holds each minute's sketch as an HLL_EXPORT object in a VARIANT column; HLL_IMPORT is
 -- documented for an OBJECT, hence the cast. HLL_COMBINE merges every minute and batch in the

@@ -1,5 +1,6 @@
-/* Dashboard client: live view from /api/live every 5 s, history from /api/history. Text goes
-   into the page with textContent only. */
+/* Dashboard client: live view from /api/live every 5 s, history of the range in the URL (and
+   its previous period) from /api/history, CSV links to /api/export. Text goes into the page
+   with textContent only. */
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
@@ -58,7 +59,8 @@
       width: width,
       height: height,
       series: [{}].concat(series.map(function (label, i) {
-        return { label: label, stroke: colors[i], width: 2, fill: i === 0 ? 'rgba(37,99,235,0.08)' : undefined };
+        // Series past the third are the previous period: the same colours, dashed.
+        return { label: label, stroke: colors[i % 3], width: i < 3 ? 2 : 1, dash: i < 3 ? undefined : [6, 4], fill: i === 0 ? 'rgba(37,99,235,0.08)' : undefined };
       })),
       axes: [{}, { size: 50 }],
       scales: { x: { time: true } },
@@ -85,36 +87,105 @@
     }).catch(function (e) { text('live-updated', 'live view unavailable: ' + e.message); });
   }
 
-  function day(d) { return d.toISOString().slice(0, 10); }
-  var today = new Date();
-  $('to').value = params.get('to') || day(today);
-  $('from').value = params.get('from') || day(new Date(today.getTime() - 29 * 86400000));
+  // The range lives in the URL (?site=…&range=7d, or range=custom&from=…&to=… as inclusive
+  // dates), so a view can be bookmarked; the tracker resolves presets and rejects bad ranges.
+  var DAY = 86400000;
+  var isDate = function (t) { return /^\d{4}-\d{2}-\d{2}$/.test(t); };
+  function day(ms) { return new Date(ms).toISOString().slice(0, 10); }
+  var view = { range: params.get('range') || (params.get('from') || params.get('to') ? 'custom' : '30d'), from: params.get('from') || '', to: params.get('to') || '' };
 
-  function refreshHistory() {
-    var to = new Date(Date.parse($('to').value + 'T00:00:00Z') + 86400000);
-    var url = '/api/history?site=' + encodeURIComponent(site()) + '&from=' + $('from').value + '&to=' + day(to);
-    text('history-status', 'loading…');
-    return fetchJson(url).then(function (h) {
-      var t = h.range.totals;
-      text('h-pageviews', number(t.pageviews));
-      text('h-visitors', number(t.visitors));
-      text('h-visits', number(t.visits));
-      text('h-bounce', percent(t.bounceRate));
-      text('h-ppv', t.pagesPerVisit === null ? '–' : t.pagesPerVisit.toFixed(2));
-      var series = ['Page views', 'Visitors', 'Visits'];
-      chart('hourly-chart', series, [times(h.hourly, 'period'), column(h.hourly, 'pageviews'), column(h.hourly, 'visitors'), column(h.hourly, 'visits')]);
-      chart('daily-chart', series, [times(h.daily, 'period'), column(h.daily, 'pageviews'), column(h.daily, 'visitors'), column(h.daily, 'visits')]);
-      fillTable('h-pages', h.range.topPages, [value, function (r) { return number(r.pageviews); }]);
-      fillTable('h-referrers', h.range.topReferrers, [value, function (r) { return number(r.pageviews); }]);
-      fillTable('h-entry', h.range.topEntryPages, [value, function (r) { return number(r.visits); }, function (r) { return percent(r.bounceRate); }]);
-      fillTable('h-devices', h.range.devices, [value, function (r) { return number(r.pageviews); }]);
-      fillTable('h-campaigns', h.range.campaigns, [function (r) { return r.dimension; }, value, function (r) { return number(r.pageviews); }]);
-      text('history-status', 'from the ' + h.warehouse + ' warehouse');
-    }).catch(function (e) { text('history-status', 'history unavailable: ' + e.message); });
+  /** The API's range parameters for the view: custom dates are inclusive here, `to` is exclusive there. */
+  function rangeQuery() {
+    var q = new URLSearchParams({ site: site(), range: view.range });
+    if (view.range === 'custom') {
+      if (view.from) q.set('from', view.from);
+      if (view.to) q.set('to', isDate(view.to) ? day(Date.parse(view.to + 'T00:00:00Z') + DAY) : view.to);
+    }
+    return q;
   }
 
-  siteSelect.addEventListener('change', function () { refreshLive(); refreshHistory(); });
-  $('range').addEventListener('submit', function (e) { e.preventDefault(); refreshHistory(); });
+  function keepInUrl() {
+    var q = new URLSearchParams({ site: site(), range: view.range });
+    if (view.range === 'custom') { q.set('from', view.from); q.set('to', view.to); }
+    history.replaceState(null, '', '/dashboard?' + q.toString());
+  }
+
+  /** "+50.0%" against the previous period (bounce rate: "+5.0 pp"); empty when there is nothing to compare with. */
+  function change(x, points) {
+    if (x === null || x === undefined) return '';
+    return (x > 0 ? '+' : '') + (x * 100).toFixed(1) + (points ? ' pp' : '%');
+  }
+  function figure(id, current, previous, delta, format, points) {
+    text('h-' + id, format(current));
+    var el = $('h-' + id + '-change');
+    el.textContent = (delta === null ? '' : change(delta, points) + ' ') + 'vs ' + format(previous);
+    var better = points ? -delta : delta; // a bounce rate that falls is good news
+    el.className = 'change' + (delta === null || delta === 0 ? '' : better > 0 ? ' up' : ' down');
+  }
+  var ratio = function (x) { return x === null ? '–' : x.toFixed(2); };
+
+  function setCsvLinks(by) {
+    document.querySelectorAll('a.csv').forEach(function (a) {
+      var q = rangeQuery();
+      q.set('query', a.dataset.query);
+      if (a.dataset.kind === 'series') q.set('by', by);
+      if (a.dataset.query.indexOf('top-') === 0) q.set('limit', '1000');
+      a.href = '/api/export?' + q.toString();
+    });
+  }
+
+  function refreshHistory() {
+    var error = $('history-error');
+    $('preset').value = view.range;
+    text('history-status', 'loading…');
+    return fetchJson('/api/history?' + rangeQuery().toString()).then(function (h) {
+      error.hidden = true;
+      var r = h.range, t = r.totals, p = h.previous.totals, c = h.change;
+      $('from').value = r.from.slice(0, 10);
+      $('to').value = day(Date.parse(r.to) - 1);
+      text('compare-note', 'compared with ' + h.previous.from.slice(0, 16).replace('T', ' ') + ' – ' + h.previous.to.slice(0, 16).replace('T', ' ') + ' UTC');
+      figure('pageviews', t.pageviews, p.pageviews, c.pageviews, number);
+      figure('visitors', t.visitors, p.visitors, c.visitors, number);
+      figure('visits', t.visits, p.visits, c.visits, number);
+      figure('bounce', t.bounceRate, p.bounceRate, c.bounceRate, percent, true);
+      figure('ppv', t.pagesPerVisit, p.pagesPerVisit, c.pagesPerVisit, ratio);
+      text('series-title', r.by === 'hour' ? 'Per hour' : 'Per day');
+      var before = function (key) { return h.series.map(function (s) { return s.previous ? s.previous[key] : null; }); };
+      chart('history-chart', ['Page views', 'Visitors', 'Visits', 'Page views before', 'Visitors before', 'Visits before'], [
+        times(h.series, 'period'), column(h.series, 'pageviews'), column(h.series, 'visitors'), column(h.series, 'visits'),
+        before('pageviews'), before('visitors'), before('visits'),
+      ]);
+      fillTable('h-pages', r.topPages, [value, function (x) { return number(x.pageviews); }]);
+      fillTable('h-referrers', r.topReferrers, [value, function (x) { return number(x.pageviews); }]);
+      fillTable('h-entry', r.topEntryPages, [value, function (x) { return number(x.visits); }, function (x) { return percent(x.bounceRate); }]);
+      fillTable('h-devices', r.devices, [value, function (x) { return number(x.pageviews); }]);
+      fillTable('h-campaigns', r.campaigns, [function (x) { return x.dimension; }, value, function (x) { return number(x.pageviews); }]);
+      setCsvLinks(r.by);
+      text('history-status', 'from the ' + h.warehouse + ' warehouse');
+    }).catch(function (e) {
+      error.textContent = 'History unavailable: ' + e.message;
+      error.hidden = false;
+      text('history-status', 'unavailable');
+    });
+  }
+
+  $('preset').addEventListener('change', function () {
+    if ($('preset').value === 'custom') return; // pick the dates, then Show
+    view = { range: $('preset').value, from: '', to: '' };
+    keepInUrl();
+    refreshHistory();
+  });
+  $('range').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var preset = $('preset').value;
+    view = preset === 'custom' ? { range: 'custom', from: $('from').value, to: $('to').value } : { range: preset, from: '', to: '' };
+    keepInUrl();
+    refreshHistory();
+  });
+  // Editing a date makes the range custom.
+  ['from', 'to'].forEach(function (id) { $(id).addEventListener('input', function () { $('preset').value = 'custom'; }); });
+
+  siteSelect.addEventListener('change', function () { keepInUrl(); refreshLive(); refreshHistory(); });
   window.addEventListener('resize', function () {
     Object.keys(charts).forEach(function (id) { var w = Math.max(280, $(id).clientWidth); charts[id].setSize({ width: w, height: w < 600 ? 180 : 240 }); });
   });

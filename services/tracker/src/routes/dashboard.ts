@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LogLimiter } from '@rta/config';
 import type { AnalyticsStore, BotCounts, LiveView } from '@rta/redis-store';
-import type { Warehouse } from '@rta/warehouse';
+import { listQueries, runNamedQuery, type Warehouse } from '@rta/warehouse';
+import { formatRows } from '@rta/warehouse/query-output';
+import { InvalidRange, resolveRange, type DateRange } from '../date-range.js';
 import { DashboardAuth } from '../dashboard-auth.js';
 import { RedisUnavailable } from '../count-events.js';
 import { readHistory } from '../history.js';
-import { BodyTooLarge, readBody, sendJson } from '../http.js';
+import { BodyTooLarge, readBody, sendJson, sendText } from '../http.js';
 import { dashboardPage, loginPage, lockedPage } from '../dashboard-html.js';
 import type { ProxyTrust } from '../proxy-trust.js';
 import type { Admission, Presented, TokenGate } from '../token-gate.js';
@@ -36,7 +38,6 @@ const HTML_HEADERS = {
   'Content-Type': 'text/html; charset=utf-8',
   'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
 };
-const MAX_RANGE_DAYS = 366;
 
 function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...HTML_HEADERS, 'Content-Length': Buffer.byteLength(html), ...headers });
@@ -157,23 +158,72 @@ export async function handleLive(req: IncomingMessage, res: ServerResponse, deps
   sendApi(res, 200, await read.view);
 }
 
-/** `GET /api/history?site=…&from=…&to=…` (ISO-8601 UTC; default the last 30 days): the warehouse through the SQL pack. */
+/** The range of a history request (`range`, `from`, `to`); answers 400 itself and returns undefined when it is not one. */
+function requestedRange(params: URLSearchParams, res: ServerResponse, deps: DashboardDeps): DateRange | undefined {
+  try {
+    return resolveRange({ range: params.get('range'), from: params.get('from'), to: params.get('to') }, deps.clock());
+  } catch (error) {
+    if (!(error instanceof InvalidRange)) throw error;
+    sendApi(res, 400, { error: error.code, message: error.message });
+    return undefined;
+  }
+}
+
+const WAREHOUSE_DOWN = { error: 'warehouse_unavailable', message: 'The warehouse did not answer; the live view still works.' };
+const NO_WAREHOUSE = { error: 'warehouse_unavailable', message: 'This tracker has no warehouse configured.' };
+
+/**
+ * `GET /api/history?site=…&range=…` (a preset, see date-range.ts) or `&from=…&to=…` (ISO-8601
+ * UTC, `to` exclusive; default the last 30 days): the range and its previous period from the
+ * warehouse through the SQL pack.
+ */
 export async function handleHistory(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
   const params = await apiRequest(req, res, deps);
   if (!params) return;
-  const now = deps.clock();
-  const to = parseTime(params.get('to')) ?? new Date(Math.floor(now / 86_400_000) * 86_400_000 + 86_400_000);
-  const from = parseTime(params.get('from')) ?? new Date(to.getTime() - 30 * 86_400_000);
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to) || to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
-    return sendApi(res, 400, { error: 'invalid_range', message: `from and to must be ISO-8601 times, from before to, at most ${MAX_RANGE_DAYS} days apart` });
-  }
-  if (!deps.warehouse) return sendApi(res, 503, { error: 'warehouse_unavailable', message: 'This tracker has no warehouse configured.' });
+  const range = requestedRange(params, res, deps);
+  if (!range) return;
+  if (!deps.warehouse) return sendApi(res, 503, NO_WAREHOUSE);
   try {
-    sendApi(res, 200, await readHistory(deps.warehouse, { site: params.get('site')!, from, to }, now));
+    sendApi(res, 200, await readHistory(deps.warehouse, params.get('site')!, range));
   } catch (error) {
     deps.limiter.warn({ err: error }, 'history query failed');
-    sendApi(res, 503, { error: 'warehouse_unavailable', message: 'The warehouse did not answer; the live view still works.' });
+    sendApi(res, 503, WAREHOUSE_DOWN);
   }
+}
+
+/** Rows of one CSV download at most (`limit`); the dashboard's table links ask for 1,000. */
+const MAX_EXPORT_ROWS = 10_000;
+
+/**
+ * `GET /api/export?site=…&query=<name>&range=…|from=…&to=…[&by=hour|day][&limit=N]`: one query
+ * of the SQL pack over the range as a CSV download, the file `pnpm cli query <name> --format csv`
+ * prints for the same parameters (limit default 10, at most 10,000).
+ */
+export async function handleExport(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
+  const params = await apiRequest(req, res, deps);
+  if (!params) return;
+  const range = requestedRange(params, res, deps);
+  if (!range) return;
+  const name = params.get('query') ?? '';
+  const limit = Number(params.get('limit') ?? 10);
+  const by = params.get('by') ?? undefined;
+  if (!deps.warehouse) return sendApi(res, 503, NO_WAREHOUSE);
+  const query = listQueries(deps.warehouse.dialect).find((q) => q.name === name);
+  if (!query) return sendApi(res, 400, { error: 'unknown_query', message: `query must be one of ${listQueries(deps.warehouse.dialect).map((q) => q.name).join(', ')}` });
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EXPORT_ROWS) return sendApi(res, 400, { error: 'invalid_limit', message: `limit must be a whole number from 1 to ${MAX_EXPORT_ROWS}` });
+  if (by !== undefined && by !== 'hour' && by !== 'day') return sendApi(res, 400, { error: 'invalid_by', message: 'by must be hour or day' });
+  const site = params.get('site')!;
+  let csv: string;
+  try {
+    csv = formatRows(await runNamedQuery(deps.warehouse, name, { site, from: range.from, to: range.to, by, limit }), 'csv', query.columns);
+  } catch (error) {
+    deps.limiter.warn({ err: error }, 'export query failed');
+    return sendApi(res, 503, WAREHOUSE_DOWN);
+  }
+  const day = (d: Date) => d.toISOString().slice(0, d.getTime() % 86_400_000 === 0 ? 10 : 16).replace(':', '');
+  // The site is one of SITES (host names): safe in a file name as it is.
+  const file = `${site}_${name}_${day(range.from)}_${day(range.to)}.csv`;
+  sendText(res, 200, csv, 'text/csv; charset=utf-8; header=present', { ...PRIVATE, 'Content-Disposition': `attachment; filename="${file}"` });
 }
 
 async function readLiveResponse(site: string, now: number, deps: DashboardDeps): Promise<LiveResponse> {
@@ -184,10 +234,3 @@ async function readLiveResponse(site: string, now: number, deps: DashboardDeps):
     throw new RedisUnavailable('cannot read the live view from Redis', { cause: error });
   }
 }
-
-function parseTime(text: string | null): Date | undefined {
-  if (text === null || text === '') return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z?)?$/.test(text)) return new Date(NaN);
-  return new Date(text.length === 10 ? `${text}T00:00:00Z` : text.endsWith('Z') ? text : `${text}Z`);
-}
-

@@ -1,21 +1,33 @@
 /**
- * How the CLI prints rows: an aligned table for people, CSV for spreadsheets (RFC 4180 quoting),
- * JSON (one array of objects) for jq. Times are UTC. A column whose name ends in `_rate` is a
- * ratio: `33.3 %` in the table, the ratio rounded to 4 decimals in CSV and JSON.
+ * How query rows are printed, by the CLI (`pnpm cli query … --format F`) and by the dashboard's
+ * CSV downloads, which therefore give the same file: an aligned table for people, CSV for
+ * spreadsheets (RFC 4180: a header row, every record ended by CRLF, fields quoted when they
+ * hold a comma, quote or line break), JSON (one array of objects) for jq. Times are UTC. A
+ * column whose name ends in `_rate` is a ratio: `33.3 %` in the table, the ratio rounded to 4
+ * decimals in CSV and JSON.
+ *
+ * Kept apart from the adapters (`@rta/warehouse/query-output` loads no driver), so the CLI's
+ * quick commands can print without loading one.
  */
 export const OUTPUT_FORMATS = ['table', 'csv', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 type Row = Record<string, unknown>;
 
-export function formatRows(rows: readonly Row[], format: OutputFormat): string {
-  const columns = rows.length > 0 ? Object.keys(rows[0]!) : [];
+/**
+ * Prints `rows`. `columns` (a query's declared columns, see `QueryPackEntry.columns`) names the
+ * header when there are no rows to take it from; rows print with their own keys, in order.
+ */
+export function formatRows(rows: readonly Row[], format: OutputFormat, columns: readonly string[] = []): string {
+  if (rows.length > 0) columns = Object.keys(rows[0]!);
   const kinds = new Map(columns.map((c) => [c, columnKind(c, rows)]));
   switch (format) {
     case 'table':
       return table(columns, rows, kinds);
     case 'csv':
-      return rows.length === 0 ? '' : [columns, ...rows.map((row) => columns.map((c) => textCell(row[c], kinds.get(c)!, 'csv')))].map(csvLine).join('\r\n');
+      return columns.length === 0
+        ? ''
+        : [columns, ...rows.map((row) => columns.map((c) => textCell(row[c], kinds.get(c)!, 'csv')))].map((fields) => `${csvLine(fields)}\r\n`).join('');
     case 'json':
       return JSON.stringify(
         rows.map((row) => Object.fromEntries(columns.map((c) => [c, jsonCell(row[c], kinds.get(c)!)]))),
@@ -23,6 +35,11 @@ export function formatRows(rows: readonly Row[], format: OutputFormat): string {
         2,
       );
   }
+}
+
+/** Whether `text` names an output format; the callers' errors name their own flag or parameter. */
+export function isOutputFormat(text: string): text is OutputFormat {
+  return (OUTPUT_FORMATS as readonly string[]).includes(text);
 }
 
 type ColumnKind = 'ratio' | 'date' | 'time' | 'other';
@@ -35,12 +52,12 @@ function columnKind(column: string, rows: readonly Row[]): ColumnKind {
   return times.every((t) => t.getTime() % 86_400_000 === 0) ? 'date' : 'time';
 }
 
-function table(columns: string[], rows: readonly Row[], kinds: Map<string, ColumnKind>): string {
+function table(columns: readonly string[], rows: readonly Row[], kinds: Map<string, ColumnKind>): string {
   if (rows.length === 0) return '(no rows)';
   const cells = rows.map((row) => columns.map((c) => textCell(row[c], kinds.get(c)!, 'table')));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const rightAligned = columns.map((c) => kinds.get(c) === 'ratio' || rows.every((row) => isNumeric(row[c])));
-  const line = (values: string[]) =>
+  const line = (values: readonly string[]) =>
     values.map((v, i) => (rightAligned[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
@@ -89,7 +106,7 @@ function round(n: number, digits: number): number {
  * that a spreadsheet would run as a formula (starting with = + - @, tab or CR: page paths and
  * UTM values come from visitors) gets a leading apostrophe.
  */
-function csvLine(fields: string[]): string {
+function csvLine(fields: readonly string[]): string {
   return fields
     .map((field) => {
       const safe = /^[=+\-@\t\r]/.test(field) && !isNumeric(field) ? `'${field}` : field;

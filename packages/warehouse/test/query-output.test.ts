@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRows, formatTime } from '../src/output.js';
+import { formatRows, formatTime } from '../src/query-output.js';
 
 const hour = (h: number) => new Date(Date.UTC(2026, 10, 27, h));
 const rows = [
@@ -7,7 +7,7 @@ const rows = [
   { period: hour(11), pageviews: 5, bounce_rate: 0.5, pages_per_visit: 2, page: '/a, "quoted"\npath' },
 ];
 
-describe('cli output formats', () => {
+describe('query output formats (the CLI and the dashboard downloads)', () => {
   it('table: ratios as rounded percentages, periods as hours, numbers right-aligned', () => {
     expect(formatRows(rows.slice(0, 1), 'table').split('\n')).toEqual([
       'period            pageviews  bounce_rate  pages_per_visit  page',
@@ -20,7 +20,7 @@ describe('cli output formats', () => {
   it('periods that are all midnights print as dates; other times without milliseconds', () => {
     const days = [{ period: new Date(Date.UTC(2026, 10, 27)) }, { period: new Date(Date.UTC(2026, 10, 28)) }];
     expect(formatRows(days, 'table').split('\n').slice(2)).toEqual(['2026-11-27', '2026-11-28']);
-    expect(formatRows(days, 'csv')).toBe('period\r\n2026-11-27\r\n2026-11-28');
+    expect(formatRows(days, 'csv')).toBe('period\r\n2026-11-27\r\n2026-11-28\r\n');
     expect(formatTime(new Date(Date.UTC(2026, 10, 27, 10, 23, 45, 678)))).toBe('2026-11-27 10:23:45');
   });
 
@@ -29,9 +29,12 @@ describe('cli output formats', () => {
       'period,pageviews,bounce_rate,pages_per_visit,page',
       '2026-11-27 10:00,1234,0.3333,2.3333,/pricing',
       '2026-11-27 11:00,5,0.5,2,"/a, ""quoted""\npath"',
+      '',
     ]);
     const hostile = formatRows([{ utm_campaign: '=HYPERLINK("http://x")', n: -1 }], 'csv');
-    expect(hostile).toBe('utm_campaign,n\r\n"\'=HYPERLINK(""http://x"")",-1');
+    expect(hostile).toBe('utm_campaign,n\r\n"\'=HYPERLINK(""http://x"")",-1\r\n');
+    // No rows: the header row of the query's declared columns, or nothing when none are known.
+    expect(formatRows([], 'csv', ['page', 'pageviews'])).toBe('page,pageviews\r\n');
     expect(formatRows([], 'csv')).toBe('');
   });
 

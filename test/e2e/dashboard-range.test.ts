@@ -1,0 +1,193 @@
+/**
+ * The dashboard's history in real headless Chromium: date-range presets and custom ranges kept
+ * in the URL (a bookmark opens the same view), every figure next to the previous period of the
+ * same length with the right % change (data loaded into both periods, and just outside them),
+ * bad ranges in the URL refused with a clear message, and each card's CSV download equal to its
+ * query of the SQL pack on the warehouse.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { buildRegisters, encodeRedisHll } from '@rta/hll';
+import { formatRows, listQueries, readSql, runNamedQuery, type CounterRow, type Warehouse } from '@rta/warehouse';
+import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
+import { warehouseFixtures, type WarehouseFixture } from '../support/warehouses.js';
+import { startTestTracker, type TestTracker } from '../support/pipeline.js';
+import { launchChromium, logIntoDashboard } from '../support/browser.js';
+import { parseCsv } from '../support/csv.js';
+
+const SITE = 'example.com';
+const TOKEN = 'test-dashboard-token-0123456789';
+/** The tracker's clock: 12:00 UTC on 10 March 2026, so "today" has run for half a day. */
+const NOW = Date.UTC(2026, 2, 10, 12, 0);
+const at = (iso: string) => new Date(`${iso}Z`);
+
+interface Period {
+  minute: string;
+  pageviews: number;
+  visits?: number;
+  engaged?: number;
+  /** Distinct visitors `v<from>` … of the minute's sketch. */
+  visitors?: [number, number];
+  pages?: Record<string, number>;
+}
+
+/**
+ * Custom range 1–7 March (previous: 22–28 February) and "today" (10 March until 12:00; previous:
+ * 9 March until 12:00), each with data just outside, which no figure may count.
+ */
+const LOADS: Period[] = [
+  // 1–7 March: 30 page views, 10 visits, 4 engaged (6 bounces), 8 visitors.
+  { minute: '2026-03-01T00:00', pageviews: 10, visits: 4, engaged: 2, visitors: [0, 5], pages: { '/': 6, '/a,b': 4 } },
+  { minute: '2026-03-07T23:59', pageviews: 20, visits: 6, engaged: 2, visitors: [3, 5], pages: { '/': 15, '/pricing': 5 } },
+  // 22–28 February: 20 page views, 8 visits, 2 engaged (6 bounces), 5 visitors.
+  { minute: '2026-02-22T00:00', pageviews: 12, visits: 5, engaged: 1, visitors: [100, 5], pages: { '/': 12 } },
+  { minute: '2026-02-28T23:59', pageviews: 8, visits: 3, engaged: 1, visitors: [102, 3], pages: { '/pricing': 8 } },
+  // Outside both: the minute after 7 March and the minute before 22 February.
+  { minute: '2026-03-08T00:00', pageviews: 1000, visits: 100, visitors: [500, 50] },
+  { minute: '2026-02-21T23:59', pageviews: 1000, visits: 100, visitors: [600, 50] },
+  // Today until 12:00 (12 page views) against yesterday until 12:00 (8); yesterday's afternoon is not compared.
+  { minute: '2026-03-10T09:00', pageviews: 12, visitors: [700, 4] },
+  { minute: '2026-03-09T11:59', pageviews: 8, visitors: [800, 2] },
+  { minute: '2026-03-09T12:00', pageviews: 100, visitors: [900, 10] },
+];
+
+function batch(load: Period, i: number) {
+  const counters: CounterRow[] = [];
+  const count = (event: string, dimension: CounterRow['dimension'], value: string, n: number) => n > 0 && counters.push({ event, dimension, value, count: BigInt(n) });
+  count('pageview', 'total', '', load.pageviews);
+  count('visit', 'total', '', load.visits ?? 0);
+  count('engaged_visit', 'total', '', load.engaged ?? 0);
+  for (const [page, n] of Object.entries(load.pages ?? {})) count('pageview', 'page', page, n);
+  count('pageview', 'referrer', '(direct)', load.pageviews);
+  count('pageview', 'device', 'desktop', load.pageviews);
+  const [from, n] = load.visitors ?? [0, 0];
+  const sketch = encodeRedisHll(buildRegisters(Array.from({ length: n }, (_, k) => `v${from + k}`)));
+  return { batchId: `range-${i}`, site: SITE, minute: at(load.minute), counters, visitors: n ? [{ dimension: 'total' as const, value: '', visitors: n, sketch }] : [] };
+}
+
+describe('dashboard date ranges, comparison and CSV downloads in Chromium', () => {
+  const redis = testRedis();
+  const prefix = randomPrefix();
+  let fixture: WarehouseFixture;
+  let warehouse: Warehouse;
+  let tracker: TestTracker;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+
+  beforeAll(async () => {
+    fixture = await warehouseFixtures.duckdb!();
+    warehouse = fixture.create();
+    await warehouse.migrate();
+    for (const [i, load] of LOADS.entries()) await warehouse.load(batch(load, i));
+    tracker = await startTestTracker({ prefix, sites: [SITE], now: NOW, dashboardToken: TOKEN, warehouse });
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    await logIntoDashboard(page, tracker.base, TOKEN);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await tracker?.close();
+    await warehouse?.close();
+    await fixture?.stop();
+    await deleteKeysOf(redis, prefix);
+    redis.disconnect();
+  });
+
+  /** Opens a dashboard URL and waits until it has drawn (or refused) its history. */
+  async function open(query: string): Promise<void> {
+    await page.goto(`${tracker.base}/dashboard${query}`);
+    await page.waitForFunction(() => (globalThis as unknown as { dashboardReady?: Promise<unknown> }).dashboardReady !== undefined);
+    await page.evaluate(() => (globalThis as unknown as { dashboardReady: Promise<unknown> }).dashboardReady);
+  }
+  const figures = () =>
+    Promise.all(['pageviews', 'visitors', 'visits', 'bounce', 'ppv'].flatMap((id) => [page.locator(`#h-${id}`).innerText(), page.locator(`#h-${id}-change`).innerText()]));
+
+  it('shows a bookmarked custom range next to the previous 7 days, with the % changes', async () => {
+    await open(`?site=${SITE}&range=custom&from=2026-03-01&to=2026-03-07`);
+    expect(await figures()).toEqual([
+      '30', '+50.0% vs 20', // page views 30 against 20
+      '8', '+60.0% vs 5', // visitors 8 against 5
+      '10', '+25.0% vs 8', // visits
+      '60.0%', '-15.0 pp vs 75.0%', // bounce rate 6/10 against 6/8
+      '3.00', '+20.0% vs 2.50', // pages per visit 30/10 against 20/8
+    ]);
+    expect(await page.locator('#compare-note').innerText()).toBe('compared with 2026-02-22 00:00 – 2026-03-01 00:00 UTC');
+    expect(await page.locator('#h-bounce-change').getAttribute('class')).toBe('change up'); // fewer bounces: good news
+    expect(await page.locator('#h-pages tbody tr').allInnerTexts()).toEqual(['/\t21', '/pricing\t5', '/a,b\t4']);
+    expect([await page.inputValue('#preset'), await page.inputValue('#from'), await page.inputValue('#to')]).toEqual(['custom', '2026-03-01', '2026-03-07']);
+  });
+
+  it('compares today until now with yesterday until the same time, and keeps a preset in the URL', async () => {
+    await page.selectOption('#preset', 'today');
+    await page.waitForURL(`${tracker.base}/dashboard?site=${SITE}&range=today`);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('h-pageviews').textContent === '12');
+    expect((await figures()).slice(0, 4)).toEqual(['12', '+50.0% vs 8', '4', '+100.0% vs 2']);
+    expect(await page.locator('#series-title').innerText()).toBe('Per hour');
+    // The bookmark opens the same view.
+    await open(`?site=${SITE}&range=today`);
+    expect((await figures()).slice(0, 2)).toEqual(['12', '+50.0% vs 8']);
+    expect([await page.inputValue('#preset'), await page.inputValue('#from'), await page.inputValue('#to')]).toEqual(['today', '2026-03-10', '2026-03-10']);
+
+    // A custom range picked in the form goes into the URL too.
+    await page.fill('#from', '2026-03-01');
+    await page.fill('#to', '2026-03-07');
+    expect(await page.inputValue('#preset')).toBe('custom');
+    await page.click('#range button[type=submit]');
+    await page.waitForURL(`${tracker.base}/dashboard?site=${SITE}&range=custom&from=2026-03-01&to=2026-03-07`);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('h-pageviews').textContent === '30');
+  });
+
+  it.each([
+    ['an unknown preset', '?range=fortnight', 'range must be one of today, yesterday, 7d, 30d, this-month, last-month, 12mo, custom'],
+    ['an end before the start', '?range=custom&from=2026-03-07&to=2026-03-01', 'from must be before to, at most 366 days apart'],
+    ['a date that is not one', '?range=custom&from=2026-02-30x&to=2026-03-01', 'from and to must be ISO-8601 dates or UTC times such as 2026-11-27 or 2026-11-27T10:00'],
+    ['more than a year', '?range=custom&from=2024-01-01&to=2026-03-01', 'from must be before to, at most 366 days apart'],
+  ])('refuses %s in the URL with a clear message and shows no figures', async (_, query, message) => {
+    await open(query);
+    expect(await page.locator('#history-error').innerText()).toBe(`History unavailable: ${message}`);
+    expect(await page.locator('#h-pageviews').innerText()).toBe('–');
+    expect(page.url()).toBe(`${tracker.base}/dashboard${query}`); // the URL is left as it was
+    const api = await fetch(`${tracker.base}/api/history${query}&site=${SITE}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(api.status).toBe(400);
+    expect(await api.json()).toEqual({ error: 'invalid_range', message });
+  });
+
+  it("downloads every history card as CSV equal to the card's query on the warehouse", async () => {
+    await open(`?site=${SITE}&range=custom&from=2026-03-01&to=2026-03-07`);
+    const range = { site: SITE, from: at('2026-03-01T00:00'), to: at('2026-03-08T00:00') };
+    const links = await page.locator('a.csv').evaluateAll((as) => as.map((a) => ({ query: a.getAttribute('data-query')!, kind: a.getAttribute('data-kind')! })));
+    expect(links.map((l) => l.query).sort()).toEqual(['top-campaigns', 'top-devices', 'top-entry-pages', 'top-pages', 'top-referrers', 'traffic', 'traffic', 'visitors', 'visitors']);
+    const columns = new Map(listQueries('duckdb').map((q) => [q.name, q.columns]));
+    for (const [i, link] of links.entries()) {
+      const download = page.waitForEvent('download');
+      await page.locator('a.csv').nth(i).click();
+      const file = await download;
+      const csv = readFileSync((await file.path())!, 'utf8');
+      const params = { ...range, by: link.kind === 'series' ? ('day' as const) : undefined, limit: link.query.startsWith('top-') ? 1_000 : 10 };
+      const expected = formatRows(await runNamedQuery(warehouse, link.query, params), 'csv', columns.get(link.query));
+      expect(csv, `${link.query} (${link.kind})`).toBe(expected);
+      expect(parseCsv(csv)[0], link.query).toEqual(columns.get(link.query));
+      expect(file.suggestedFilename()).toBe(`${SITE}_${link.query}_2026-03-01_2026-03-08.csv`);
+    }
+    // The numbers themselves, read back: top pages as the SQL of the pack returns them.
+    const download = page.waitForEvent('download');
+    await page.locator('#h-pages a.csv').click();
+    const [header, ...records] = parseCsv(readFileSync((await (await download).path())!, 'utf8'));
+    const rows = await warehouse.query(readSql('duckdb', 'top-pages'), { ...range, limit: 1_000, by: null, page: null });
+    expect([header, ...records]).toEqual([['page', 'pageviews'], ...rows.map((r) => [String(r.page), String(r.pageviews)])]);
+    expect(records).toEqual([['/', '21'], ['/pricing', '5'], ['/a,b', '4']]);
+  });
+
+  it('answers bad export requests with a clear 400', async () => {
+    const get = async (query: string) => {
+      const res = await fetch(`${tracker.base}/api/export?site=${SITE}&${query}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await get('query=nope')).toMatchObject({ status: 400, body: { error: 'unknown_query' } });
+    expect(await get('query=top-pages&limit=0')).toMatchObject({ status: 400, body: { error: 'invalid_limit' } });
+    expect(await get('query=traffic&by=week')).toMatchObject({ status: 400, body: { error: 'invalid_by', message: 'by must be hour or day' } });
+    expect(await get('query=traffic&range=fortnight')).toMatchObject({ status: 400, body: { error: 'invalid_range' } });
+    expect((await fetch(`${tracker.base}/api/export?site=${SITE}&query=traffic`)).status).toBe(401);
+  });
+});
