@@ -6,61 +6,40 @@
  * page's `analytics.track('404', {path})` counts the missing path. Counted exactly, in Redis and
  * after a flush in the warehouse.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Warehouse } from '@rta/warehouse';
+import { describe, expect, it } from 'vitest';
 import type { LiveView } from '@rta/redis-store';
-import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
-import { warehouseFixtures, warehouseCounts, type WarehouseFixture } from '../support/warehouses.js';
-import { flushOnce, startTestTracker, type TestTracker } from '../support/pipeline.js';
-import { launchChromium, startTestSite } from '../support/browser.js';
+import { warehouseCounts } from '../support/warehouses.js';
+import { flushOnce } from '../support/pipeline.js';
+import { browserTestbed } from '../support/browser-testbed.js';
+import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/wait.js';
 
 const SITE = 'example.com';
 const TOKEN = 'test-dashboard-token-0123456789';
 
 describe('outbound links, downloads and 404 pages in Chromium', () => {
-  const redis = testRedis();
-  const prefix = randomPrefix();
-  let fixture: WarehouseFixture;
-  let warehouse: Warehouse;
-  let tracker: TestTracker;
-  let site: Awaited<ReturnType<typeof startTestSite>>;
+  const bed = browserTestbed({ site: SITE, token: TOKEN, warehouse: true });
+  const { redis, prefix } = bed;
   const live = async () => {
-    const res = await fetch(`${tracker.base}/api/live?site=${SITE}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${bed.tracker.base}/api/live?site=${SITE}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return (await res.json()) as LiveView;
   };
   const events = (l: LiveView) => Object.fromEntries(l.customEvents.map((e) => [e.value, e.count]));
-
-  beforeAll(async () => {
-    fixture = await warehouseFixtures.duckdb!();
-    warehouse = fixture.create();
-    await warehouse.migrate();
-    tracker = await startTestTracker({ prefix, sites: [SITE], now: 'real', dashboardToken: TOKEN, warehouse });
-    site = await startTestSite(tracker.base, SITE);
-  });
-  afterAll(async () => {
-    await site?.close();
-    await tracker?.close();
-    await warehouse?.close();
-    await fixture?.stop();
-    await deleteKeysOf(redis, prefix);
-    redis.disconnect();
-  });
 
   it('sends nothing for link clicks without data-track-outbound and data-track-downloads', async () => {
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
       const sent: string[] = [];
-      page.on('request', (r) => void (r.url() === `${tracker.base}/e` && sent.push(JSON.parse(r.postData() ?? '{}').event)));
-      await page.goto(`${site.base}/`);
+      page.on('request', (r) => void (r.url() === `${bed.tracker.base}/e` && sent.push(JSON.parse(r.postData() ?? '{}').event)));
+      await page.goto(`${bed.site.base}/`);
       await waitFor(live, (l) => l.pageviewsLast30Minutes === 1);
       const download = page.waitForEvent('download');
       await page.click('#download');
       expect((await download).suggestedFilename()).toBe('report.pdf');
       await Promise.all([page.waitForURL(/\/plain$/), page.click('#outbound')]);
       // A page view after the clicks: had a click sent a beacon, it would have been sent before this one.
-      await page.goto(`${site.base}/pricing`);
+      await page.goto(`${bed.site.base}/pricing`);
       expect(await waitFor(live, (l) => l.pageviewsLast30Minutes === 2)).toMatchObject({ pageviewsLast30Minutes: 2, customEvents: [] });
       expect(sent).toEqual(['pageview', 'pageview']);
     } finally {
@@ -73,8 +52,8 @@ describe('outbound links, downloads and 404 pages in Chromium', () => {
     try {
       const page = await browser.context.newPage();
       const beacons: Array<Record<string, unknown>> = [];
-      page.on('request', (r) => void (r.url() === `${tracker.base}/e` && beacons.push(JSON.parse(r.postData() ?? '{}'))));
-      await page.goto(`${site.base}/?outbound&downloads`);
+      page.on('request', (r) => void (r.url() === `${bed.tracker.base}/e` && beacons.push(JSON.parse(r.postData() ?? '{}'))));
+      await page.goto(`${bed.site.base}/?outbound&downloads`);
       await waitFor(live, (l) => l.pageviewsLast30Minutes === 3);
 
       const download = page.waitForEvent('download');
@@ -85,14 +64,14 @@ describe('outbound links, downloads and 404 pages in Chromium', () => {
       await waitFor(live, (l) => events(l).download === 1);
 
       // The outbound link navigates: the browser lands on the other host's page.
-      await Promise.all([page.waitForURL(`http://localhost:${new URL(site.base).port}/plain`), page.click('#outbound')]);
+      await Promise.all([page.waitForURL(`http://localhost:${new URL(bed.site.base).port}/plain`), page.click('#outbound')]);
       expect(await page.locator('#title').innerText()).toBe('Elsewhere');
       const now = await waitFor(live, (l) => events(l).outbound === 1);
       expect(events(now)).toEqual({ download: 1, outbound: 1 });
       expect(now.pageviewsLast30Minutes).toBe(3); // the page without the script sent nothing
       expect(beacons.map((b) => b.event)).toEqual(['pageview', 'download', 'outbound']);
-      expect(beacons[1]).toMatchObject({ path: '/files/report.pdf', ref: site.base });
-      expect(beacons[2]).toMatchObject({ ref: `http://localhost:${new URL(site.base).port}`, url: `${site.base}/?outbound&downloads` });
+      expect(beacons[1]).toMatchObject({ path: '/files/report.pdf', ref: bed.site.base });
+      expect(beacons[2]).toMatchObject({ ref: `http://localhost:${new URL(bed.site.base).port}`, url: `${bed.site.base}/?outbound&downloads` });
     } finally {
       await browser.close();
     }
@@ -102,16 +81,16 @@ describe('outbound links, downloads and 404 pages in Chromium', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
-      const response = await page.goto(`${site.base}/missing`);
+      const response = await page.goto(`${bed.site.base}/missing`);
       expect(response?.status()).toBe(404);
       expect(events(await waitFor(live, (l) => events(l)['404'] === 1))).toMatchObject({ '404': 1 });
     } finally {
       await browser.close();
     }
 
-    await flushOnce(prefix, warehouse, { now: Date.now(), includeCurrentMinute: true });
+    await flushOnce(prefix, bed.warehouse, { now: Date.now(), includeCurrentMinute: true });
     const counts = new Map<string, number>();
-    for (const [key, n] of await warehouseCounts(warehouse)) {
+    for (const [key, n] of await warehouseCounts(bed.warehouse)) {
       const [, , event, dimension, value] = key.split('|');
       if (['outbound', 'download', '404'].includes(event!) && dimension !== 'device') {
         const k = `${event}|${dimension}|${value}`;

@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Warehouse } from '@rta/warehouse';
 import { AnalyticsKeys, type LiveView } from '@rta/redis-store';
-import { deleteKeysOf, keysOf, randomPrefix, testRedis } from '../support/redis.js';
-import { warehouseFixtures, warehouseCounts, type WarehouseFixture } from '../support/warehouses.js';
-import { flushOnce, startTestTracker, type TestTracker } from '../support/pipeline.js';
-import { README_TEST_USER_AGENT, launchChromium, logIntoDashboard, startTestSite } from '../support/browser.js';
+import { keysOf } from '../support/redis.js';
+import { warehouseCounts } from '../support/warehouses.js';
+import { flushOnce, startTestTracker } from '../support/pipeline.js';
+import { browserTestbed } from '../support/browser-testbed.js';
+import { README_TEST_USER_AGENT, launchChromium, logIntoDashboard } from '../support/browser.js';
 import { ROOT } from '../support/child.js';
 import { waitFor } from '../support/wait.js';
 
@@ -26,14 +26,10 @@ const SITE = 'example.com';
 const TOKEN = 'test-dashboard-token-0123456789';
 
 describe('browser script and dashboard in Chromium', () => {
-  const redis = testRedis();
-  const prefix = randomPrefix();
-  let fixture: WarehouseFixture;
-  let warehouse: Warehouse;
-  let tracker: TestTracker;
-  let site: Awaited<ReturnType<typeof startTestSite>>;
+  const bed = browserTestbed({ site: SITE, token: TOKEN, warehouse: true });
+  const { redis, prefix } = bed;
   const api = async <T>(path: string, token: string | null = TOKEN): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${tracker.base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(`${bed.tracker.base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     return { status: res.status, body: (await res.json()) as T };
   };
   const live = async () => (await api<LiveView & { botHitsLastHour: number }>(`/api/live?site=${SITE}`)).body;
@@ -50,24 +46,8 @@ describe('browser script and dashboard in Chromium', () => {
     return totals;
   };
 
-  beforeAll(async () => {
-    fixture = await warehouseFixtures.duckdb!();
-    warehouse = fixture.create();
-    await warehouse.migrate();
-    tracker = await startTestTracker({ prefix, sites: [SITE], now: 'real', dashboardToken: TOKEN, warehouse });
-    site = await startTestSite(tracker.base, SITE);
-  });
-  afterAll(async () => {
-    await site?.close();
-    await tracker?.close();
-    await warehouse?.close();
-    await fixture?.stop();
-    await deleteKeysOf(redis, prefix);
-    redis.disconnect();
-  });
-
   it('serves t.js under 1.5 KB gzipped', async () => {
-    const res = await fetch(`${tracker.base}/t.js`);
+    const res = await fetch(`${bed.tracker.base}/t.js`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('javascript');
     expect(gzipSync(Buffer.from(await res.arrayBuffer()), { level: 9 }).length).toBeLessThan(1_536);
@@ -78,8 +58,8 @@ describe('browser script and dashboard in Chromium', () => {
     try {
       const page = await browser.context.newPage();
       const beacons: string[] = [];
-      page.on('request', (r) => void (r.url() === `${tracker.base}/e` && beacons.push(r.postData() ?? '')));
-      await page.goto(`${site.base}/`);
+      page.on('request', (r) => void (r.url() === `${bed.tracker.base}/e` && beacons.push(r.postData() ?? '')));
+      await page.goto(`${bed.site.base}/`);
       await waitFor(live, (l) => l.pageviewsLast30Minutes === 1);
       await page.click('#to-pricing');
       await waitFor(live, (l) => l.pageviewsLast30Minutes === 2);
@@ -89,7 +69,7 @@ describe('browser script and dashboard in Chromium', () => {
       const now = await waitFor(live, (l) => l.customEvents.length === 1);
 
       expect(beacons.map((b) => JSON.parse(b).event)).toEqual(['pageview', 'pageview', 'pageview', 'signup']);
-      expect(JSON.parse(beacons[1]!)).toMatchObject({ site: SITE, url: `${site.base}/pricing` });
+      expect(JSON.parse(beacons[1]!)).toMatchObject({ site: SITE, url: `${bed.site.base}/pricing` });
       expect(await redisTotals()).toEqual({ pageview: 3, signup: 1, visit: 1, engaged_visit: 1 });
       expect(now).toMatchObject({ visitorsNow: 1, visitsInProgress: 1, visitsLast30Minutes: 1, pageviewsLast30Minutes: 3 });
       expect(now.topPages).toEqual([
@@ -103,10 +83,10 @@ describe('browser script and dashboard in Chromium', () => {
       await browser.close();
     }
 
-    const summary = await flushOnce(prefix, warehouse, { now: Date.now(), includeCurrentMinute: true });
+    const summary = await flushOnce(prefix, bed.warehouse, { now: Date.now(), includeCurrentMinute: true });
     expect(summary.events).toBe(4);
     const totals = new Map<string, number>();
-    for (const [key, n] of await warehouseCounts(warehouse)) {
+    for (const [key, n] of await warehouseCounts(bed.warehouse)) {
       const [, , event, dimension, value] = key.split('|');
       const k = `${event}|${dimension}|${value}`;
       totals.set(k, (totals.get(k) ?? 0) + n);
@@ -119,7 +99,7 @@ describe('browser script and dashboard in Chromium', () => {
       'engaged_visit|total|': 1,
       'engaged_visit|entry_page|/': 1,
     });
-    const visitors = await warehouse.query("SELECT DISTINCT visitors FROM unique_visitors WHERE dimension = 'total'");
+    const visitors = await bed.warehouse.query("SELECT DISTINCT visitors FROM unique_visitors WHERE dimension = 'total'");
     expect(visitors).toEqual([{ visitors: 1 }]);
   });
 
@@ -131,14 +111,14 @@ describe('browser script and dashboard in Chromium', () => {
     try {
       const page = await browser.context.newPage();
       const sent: string[] = [];
-      page.on('request', (r) => void (r.url().startsWith(tracker.base) && !r.url().endsWith('/t.js') && sent.push(r.url())));
-      await page.goto(`${site.base}${path}`);
+      page.on('request', (r) => void (r.url().startsWith(bed.tracker.base) && !r.url().endsWith('/t.js') && sent.push(r.url())));
+      await page.goto(`${bed.site.base}${path}`);
       await page.waitForFunction(() => 'analytics' in globalThis);
       if (doNotTrack) expect(await page.evaluate(() => (globalThis as unknown as { navigator: { doNotTrack: string | null } }).navigator.doNotTrack)).toBe('1');
       await page.click('#to-pricing');
       await page.click('#signup');
       // A request the page makes after the clicks: any beacon they caused was sent before it.
-      const marker = `${tracker.base}/healthz?after-clicks`;
+      const marker = `${bed.tracker.base}/healthz?after-clicks`;
       await page.evaluate((url) => fetch(url, { mode: 'no-cors' }).then(() => undefined), marker); // opaque: /healthz sends no CORS headers
       expect(await waitFor(async () => sent, (s) => s.includes(marker))).toEqual([marker]);
     } finally {
@@ -151,7 +131,7 @@ describe('browser script and dashboard in Chromium', () => {
       expect((await api(`${path}?site=${SITE}`, null)).status).toBe(401);
       expect((await api(`${path}?site=${SITE}`, 'wrong-token-wrong-token')).status).toBe(401);
     }
-    const page = await fetch(`${tracker.base}/dashboard`);
+    const page = await fetch(`${bed.tracker.base}/dashboard`);
     expect(page.status).toBe(401);
     const html = await page.text();
     expect(html).toContain('name="token"');
@@ -167,7 +147,7 @@ describe('browser script and dashboard in Chromium', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
-      await logIntoDashboard(page, tracker.base, TOKEN);
+      await logIntoDashboard(page, bed.tracker.base, TOKEN);
       const cookie = (await browser.context.cookies()).find((c) => c.name === 'rta_dashboard');
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
       expect(await texts(page, ['#live-visitors', '#live-visits-open', '#live-visits', '#live-pageviews', '#live-bots'])).toEqual(
@@ -206,33 +186,20 @@ describe('browser script and dashboard in Chromium', () => {
 });
 
 describe('checking an installation with headless Chromium', () => {
-  const redis = testRedis();
-  const prefix = randomPrefix();
-  let tracker: TestTracker;
-  let site: Awaited<ReturnType<typeof startTestSite>>;
+  const bed = browserTestbed({ site: SITE, token: TOKEN });
+  const { redis, prefix } = bed;
   const live = async () => {
-    const res = await fetch(`${tracker.base}/api/live?site=${SITE}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${bed.tracker.base}/api/live?site=${SITE}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return (await res.json()) as LiveView & { botHitsLastHour: number };
   };
-
-  beforeAll(async () => {
-    tracker = await startTestTracker({ prefix, sites: [SITE], now: 'real', dashboardToken: TOKEN });
-    site = await startTestSite(tracker.base, SITE);
-  });
-  afterAll(async () => {
-    await site?.close();
-    await tracker?.close();
-    await deleteKeysOf(redis, prefix);
-    redis.disconnect();
-  });
 
   /** Opens the test site in Chromium with `userAgent` (null: HeadlessChrome's own); returns the status of its page view's beacon. */
   async function visit(path: string, userAgent: string | null): Promise<number> {
     const browser = await launchChromium({ userAgent });
     try {
       const page = await browser.context.newPage();
-      const answered = page.waitForResponse((r) => r.url() === `${tracker.base}/e`);
-      await page.goto(`${site.base}${path}`);
+      const answered = page.waitForResponse((r) => r.url() === `${bed.tracker.base}/e`);
+      await page.goto(`${bed.site.base}${path}`);
       return (await answered).status();
     } finally {
       await browser.close();
@@ -245,7 +212,7 @@ describe('checking an installation with headless Chromium', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
-      await logIntoDashboard(page, tracker.base, TOKEN);
+      await logIntoDashboard(page, bed.tracker.base, TOKEN);
       expect(await texts(page, ['#live-pageviews', '#live-bots'])).toEqual(['0', '1']);
     } finally {
       await browser.close();
