@@ -14,7 +14,7 @@ import { WarehouseError, wrapWarehouseError } from '../errors.js';
 import { compileNamedParams, normalizeValue } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
 import { SerialQueue } from '../serial-queue.js';
-import { packedRegisters, sketchRegisters } from '../sketch-formats.js';
+import { packedSketchRegisters } from '../sketch-formats.js';
 import { resolveTimeouts, timeoutError, type WarehouseTimeouts } from '../timeouts.js';
 
 const PACKED_REGISTERS = LIST(INTEGER);
@@ -159,7 +159,7 @@ async function loadInTransaction(
       counters.endRow();
     }
     counters.closeSync();
-    const registers = batch.visitors.map((row) => packedRegisters(sketchRegisters(row.sketch, batch.batchId)));
+    const registers = batch.visitors.map((row) => packedSketchRegisters(row.sketch, batch.batchId));
     const visitors = await connection.createAppender('unique_visitors');
     for (const [i, row] of batch.visitors.entries()) {
       visitors.appendTimestamp(minute);

@@ -3,7 +3,7 @@ import type { LoadHooks, LoadResult, MinuteBatch, QueryRow, Warehouse } from '..
 import { WarehouseError, wrapWarehouseError, type WarehouseErrorCode } from '../errors.js';
 import { compileNamedParams } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
-import { packedRegisters, sketchRegisters } from '../sketch-formats.js';
+import { packedSketchRegisters } from '../sketch-formats.js';
 import { resolveTimeouts, type ResolvedTimeouts, type WarehouseTimeouts } from '../timeouts.js';
 
 export interface PostgresWarehouseOptions extends WarehouseTimeouts {
@@ -192,7 +192,7 @@ async function loadInTransaction(client: pg.PoolClient, batch: MinuteBatch, hook
     ],
   );
   // Registers travel as one JSON array of arrays (PostgreSQL arrays must be rectangular).
-  const registers = batch.visitors.map((r) => packedRegisters(sketchRegisters(r.sketch, batch.batchId)));
+  const registers = batch.visitors.map((r) => packedSketchRegisters(r.sketch, batch.batchId));
   await client.query(
     `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id, registers)
      SELECT $1::timestamp, $2, d, v, n, s, $3,
