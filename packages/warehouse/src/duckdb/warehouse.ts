@@ -6,11 +6,13 @@ import {
   DuckDBTimestampValue,
   INTEGER,
   LIST,
+  VARCHAR,
+  listValue,
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { LoadHooks, LoadResult, MinuteBatch, QueryParams, QueryRow, Warehouse } from '../warehouse.js';
-import { WarehouseError, wrapWarehouseError } from '../errors.js';
+import { WarehouseError, batchLabel, wrapWarehouseError } from '../errors.js';
 import { compileNamedParams, normalizeValue } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
 import { SerialQueue } from '../serial-queue.js';
@@ -81,6 +83,16 @@ export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehous
     });
   }
 
+  /** One opening of the file and one transaction for all the batches. */
+  async function loadBatches(batches: readonly MinuteBatch[]): Promise<LoadResult[]> {
+    if (batches.length === 0) return [];
+    try {
+      return await withConnection(false, (connection) => loadInTransaction(connection, batches, options.hooks));
+    } catch (error) {
+      throw wrapWarehouseError('WAREHOUSE_LOAD', 'DuckDB load failed', error, batchLabel(batches));
+    }
+  }
+
   return {
     dialect: 'duckdb',
 
@@ -95,12 +107,10 @@ export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehous
     },
 
     async load(batch) {
-      try {
-        return await withConnection(false, (connection) => loadInTransaction(connection, batch, options.hooks));
-      } catch (error) {
-        throw wrapWarehouseError('WAREHOUSE_LOAD', 'DuckDB load failed', error, batch.batchId);
-      }
+      return (await loadBatches([batch]))[0]!;
     },
+
+    loadBatches,
 
     async query(sql, params = {}) {
       try {
@@ -130,52 +140,68 @@ function queueFor(path: string): SerialQueue {
   return queue;
 }
 
+/** The batches not yet in the ledger, their ledger rows and their rows, in one transaction. */
 async function loadInTransaction(
   connection: DuckDBConnection,
-  batch: MinuteBatch,
+  batches: readonly MinuteBatch[],
   hooks: LoadHooks | undefined,
-): Promise<LoadResult> {
+): Promise<LoadResult[]> {
   await connection.run('BEGIN TRANSACTION');
   try {
-    const seen = await connection.runAndReadAll('SELECT 1 FROM load_batches WHERE batch_id = $id', { id: batch.batchId });
-    if (seen.currentRowCount > 0) {
+    const ids = batches.map((b) => b.batchId);
+    const seen = await connection.runAndReadAll('SELECT batch_id FROM load_batches WHERE list_contains($ids, batch_id)', { ids: listValue(ids) }, { ids: LIST(VARCHAR) });
+    const loaded = new Set(seen.getColumnsJS()[0] ?? []);
+    const fresh = batches.filter((b) => !loaded.has(b.batchId) && (loaded.add(b.batchId), true));
+    if (fresh.length === 0) {
       await connection.run('ROLLBACK');
-      return { status: 'already-loaded', counterRows: 0, visitorRows: 0 };
+      return batches.map(() => ({ status: 'already-loaded', counterRows: 0, visitorRows: 0 }));
     }
-    const minute = timestamp(batch.minute);
-    await connection.run(
-      'INSERT INTO load_batches (batch_id, site, minute, counter_rows, visitor_rows) VALUES ($id, $site, $minute, $c, $v)',
-      { id: batch.batchId, site: batch.site, minute, c: batch.counters.length, v: batch.visitors.length },
-    );
+    for (const batch of fresh) {
+      await connection.run(
+        'INSERT INTO load_batches (batch_id, site, minute, counter_rows, visitor_rows) VALUES ($id, $site, $minute, $c, $v)',
+        { id: batch.batchId, site: batch.site, minute: timestamp(batch.minute), c: batch.counters.length, v: batch.visitors.length },
+      );
+    }
     const counters = await connection.createAppender('event_counts');
-    for (const row of batch.counters) {
-      counters.appendTimestamp(minute);
-      counters.appendVarchar(batch.site);
-      counters.appendVarchar(row.event);
-      counters.appendVarchar(row.dimension);
-      counters.appendVarchar(row.value);
-      counters.appendBigInt(row.count);
-      counters.appendVarchar(batch.batchId);
-      counters.endRow();
+    for (const batch of fresh) {
+      const minute = timestamp(batch.minute);
+      for (const row of batch.counters) {
+        counters.appendTimestamp(minute);
+        counters.appendVarchar(batch.site);
+        counters.appendVarchar(row.event);
+        counters.appendVarchar(row.dimension);
+        counters.appendVarchar(row.value);
+        counters.appendBigInt(row.count);
+        counters.appendVarchar(batch.batchId);
+        counters.endRow();
+      }
     }
     counters.closeSync();
-    const registers = batch.visitors.map((row) => packedSketchRegisters(row.sketch, batch.batchId));
     const visitors = await connection.createAppender('unique_visitors');
-    for (const [i, row] of batch.visitors.entries()) {
-      visitors.appendTimestamp(minute);
-      visitors.appendVarchar(batch.site);
-      visitors.appendVarchar(row.dimension);
-      visitors.appendVarchar(row.value);
-      visitors.appendBigInt(BigInt(row.visitors));
-      visitors.appendBlob(row.sketch);
-      visitors.appendVarchar(batch.batchId);
-      visitors.appendList(registers[i]!, PACKED_REGISTERS);
-      visitors.endRow();
+    for (const batch of fresh) {
+      const minute = timestamp(batch.minute);
+      for (const row of batch.visitors) {
+        const registers = packedSketchRegisters(row.sketch, batch.batchId);
+        visitors.appendTimestamp(minute);
+        visitors.appendVarchar(batch.site);
+        visitors.appendVarchar(row.dimension);
+        visitors.appendVarchar(row.value);
+        visitors.appendBigInt(BigInt(row.visitors));
+        visitors.appendBlob(row.sketch);
+        visitors.appendVarchar(batch.batchId);
+        visitors.appendList(registers, PACKED_REGISTERS);
+        visitors.endRow();
+      }
     }
     visitors.closeSync();
-    await hooks?.beforeCommit?.(batch);
+    for (const batch of fresh) await hooks?.beforeCommit?.(batch);
     await connection.run('COMMIT');
-    return { status: 'loaded', counterRows: batch.counters.length, visitorRows: batch.visitors.length };
+    const committed = new Set(fresh);
+    return batches.map((batch) =>
+      committed.has(batch)
+        ? { status: 'loaded', counterRows: batch.counters.length, visitorRows: batch.visitors.length }
+        : { status: 'already-loaded', counterRows: 0, visitorRows: 0 },
+    );
   } catch (error) {
     await connection.run('ROLLBACK').catch(() => undefined);
     throw error;

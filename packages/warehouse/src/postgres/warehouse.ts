@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { LoadHooks, LoadResult, MinuteBatch, QueryRow, Warehouse } from '../warehouse.js';
-import { WarehouseError, wrapWarehouseError, type WarehouseErrorCode } from '../errors.js';
+import { WarehouseError, batchLabel, wrapWarehouseError, type WarehouseErrorCode } from '../errors.js';
 import { compileNamedParams } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
 import { packedSketchRegisters } from '../sketch-formats.js';
@@ -91,6 +91,17 @@ export function createPostgresWarehouse(options: PostgresWarehouseOptions): Ware
     }
   }
 
+  /** One transaction, and one statement per table, for all the batches. */
+  async function loadBatches(batches: readonly MinuteBatch[]): Promise<LoadResult[]> {
+    if (batches.length === 0) return [];
+    const label = batchLabel(batches);
+    try {
+      return await withClient((client) => loadInTransaction(client, batches, options.hooks), label);
+    } catch (error) {
+      throw classified(error, 'WAREHOUSE_LOAD', 'PostgreSQL load', timeouts, label);
+    }
+  }
+
   return {
     dialect: 'postgres',
 
@@ -110,12 +121,10 @@ export function createPostgresWarehouse(options: PostgresWarehouseOptions): Ware
     },
 
     async load(batch) {
-      try {
-        return await withClient((client) => loadInTransaction(client, batch, options.hooks), batch.batchId);
-      } catch (error) {
-        throw classified(error, 'WAREHOUSE_LOAD', 'PostgreSQL load', timeouts, batch.batchId);
-      }
+      return (await loadBatches([batch]))[0]!;
     },
+
+    loadBatches,
 
     async query(sql, params = {}) {
       const compiled = compileNamedParams(sql, params, 'dollar-number');
@@ -163,53 +172,72 @@ function classified(error: unknown, code: WarehouseErrorCode, what: string, time
   return wrapWarehouseError(code, `${what} failed`, error, batchId);
 }
 
-async function loadInTransaction(client: pg.PoolClient, batch: MinuteBatch, hooks: LoadHooks | undefined): Promise<LoadResult> {
-  const minute = utcTimestamp(batch.minute);
+async function loadInTransaction(client: pg.PoolClient, batches: readonly MinuteBatch[], hooks: LoadHooks | undefined): Promise<LoadResult[]> {
   await client.query('BEGIN');
-  // A concurrent load of the same id waits here on the primary key until the first one ends.
-  const ledger = await client.query(
+  // A concurrent load of the same id waits here on the primary key until the first one ends;
+  // ids go in sorted, so two loads of overlapping batches take those waits in the same order.
+  const byId = [...new Map(batches.map((b) => [b.batchId, b])).values()].sort((a, b) => (a.batchId < b.batchId ? -1 : a.batchId > b.batchId ? 1 : 0));
+  const ledger = await client.query<{ batch_id: string }>(
     `INSERT INTO load_batches (batch_id, site, minute, counter_rows, visitor_rows)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (batch_id) DO NOTHING`,
-    [batch.batchId, batch.site, minute, batch.counters.length, batch.visitors.length],
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::int[], $5::int[])
+     ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id`,
+    [
+      byId.map((b) => b.batchId),
+      byId.map((b) => b.site),
+      byId.map((b) => utcTimestamp(b.minute)),
+      byId.map((b) => b.counters.length),
+      byId.map((b) => b.visitors.length),
+    ],
   );
-  if (ledger.rowCount === 0) {
+  const inserted = new Set(ledger.rows.map((r) => r.batch_id));
+  const fresh = byId.filter((b) => inserted.has(b.batchId));
+  if (fresh.length === 0) {
     await client.query('ROLLBACK');
-    return { status: 'already-loaded', counterRows: 0, visitorRows: 0 };
+    return batches.map(() => ({ status: 'already-loaded', counterRows: 0, visitorRows: 0 }));
   }
-  // One statement per table whatever the row count: arrays bound as parameters, unnested server-side.
+  // One statement per table whatever the row count: arrays bound as parameters, unnested
+  // server-side; each row names its batch by position in the batch arrays ($1–$3).
+  const batchColumns = [fresh.map((b) => b.batchId), fresh.map((b) => b.site), fresh.map((b) => utcTimestamp(b.minute))];
+  const ofBatch = (rows: (b: MinuteBatch) => number) => fresh.flatMap((b, i) => new Array<number>(rows(b)).fill(i + 1));
+  const counters = fresh.flatMap((b) => b.counters);
   await client.query(
     `INSERT INTO event_counts (minute, site, event, dimension, value, count, batch_id)
-     SELECT $1::timestamp, $2, e, d, v, c, $3
-     FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[]) AS t(e, d, v, c)`,
+     SELECT b.minute, b.site, e, d, v, c, b.id
+     FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS t(i, e, d, v, c)
+     JOIN unnest($1::text[], $2::text[], $3::timestamp[]) WITH ORDINALITY AS b(id, site, minute, i) USING (i)`,
     [
-      minute,
-      batch.site,
-      batch.batchId,
-      batch.counters.map((r) => r.event),
-      batch.counters.map((r) => r.dimension),
-      batch.counters.map((r) => r.value),
-      batch.counters.map((r) => r.count.toString()),
+      ...batchColumns,
+      ofBatch((b) => b.counters.length),
+      counters.map((r) => r.event),
+      counters.map((r) => r.dimension),
+      counters.map((r) => r.value),
+      counters.map((r) => r.count.toString()),
     ],
   );
   // Registers travel as one JSON array of arrays (PostgreSQL arrays must be rectangular).
-  const registers = batch.visitors.map((r) => packedSketchRegisters(r.sketch, batch.batchId));
+  const visitors = fresh.flatMap((b) => b.visitors.map((r) => ({ row: r, batchId: b.batchId })));
+  const registers = visitors.map(({ row, batchId }) => packedSketchRegisters(row.sketch, batchId));
   await client.query(
     `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id, registers)
-     SELECT $1::timestamp, $2, d, v, n, s, $3,
-       ARRAY(SELECT jsonb_array_elements_text($8::jsonb -> (o::int - 1))::int)
-     FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bytea[]) WITH ORDINALITY AS t(d, v, n, s, o)`,
+     SELECT b.minute, b.site, d, v, n, s, b.id,
+       ARRAY(SELECT jsonb_array_elements_text($9::jsonb -> (o::int - 1))::int)
+     FROM unnest($4::int[], $5::text[], $6::text[], $7::bigint[], $8::bytea[]) WITH ORDINALITY AS t(i, d, v, n, s, o)
+     JOIN unnest($1::text[], $2::text[], $3::timestamp[]) WITH ORDINALITY AS b(id, site, minute, i) USING (i)`,
     [
-      minute,
-      batch.site,
-      batch.batchId,
-      batch.visitors.map((r) => r.dimension),
-      batch.visitors.map((r) => r.value),
-      batch.visitors.map((r) => r.visitors),
-      batch.visitors.map((r) => Buffer.from(r.sketch)),
+      ...batchColumns,
+      ofBatch((b) => b.visitors.length),
+      visitors.map(({ row }) => row.dimension),
+      visitors.map(({ row }) => row.value),
+      visitors.map(({ row }) => row.visitors),
+      visitors.map(({ row }) => Buffer.from(row.sketch)),
       JSON.stringify(registers),
     ],
   );
-  await hooks?.beforeCommit?.(batch);
+  for (const batch of fresh) await hooks?.beforeCommit?.(batch);
   await client.query('COMMIT');
-  return { status: 'loaded', counterRows: batch.counters.length, visitorRows: batch.visitors.length };
+  return batches.map((batch) =>
+    inserted.delete(batch.batchId)
+      ? { status: 'loaded', counterRows: batch.counters.length, visitorRows: batch.visitors.length }
+      : { status: 'already-loaded', counterRows: 0, visitorRows: 0 },
+  );
 }
