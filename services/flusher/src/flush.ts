@@ -29,12 +29,13 @@ export interface FlushOptions {
   /**
    * Rows (counters and sketches) gathered from consecutive buckets into one warehouse call
    * (`loadBatches`: one transaction on DuckDB and PostgreSQL). A bucket is never split, so a
-   * load holds at most this plus one bucket. Default 200,000.
+   * load holds at most this plus one bucket; the next load's buckets are read while one loads, so about
+   * twice this is in memory. Default 100,000.
    */
   loadRows?: number;
 }
 
-export const flushDefaults = { graceSeconds: 5, lockTtlMs: 60_000, retireAfterMs: 300_000, claimReplicas: 'auto', loadRows: 200_000 } as const;
+export const flushDefaults = { graceSeconds: 5, lockTtlMs: 60_000, retireAfterMs: 300_000, claimReplicas: 'auto', loadRows: 100_000 } as const;
 
 export interface FlushSummary {
   /** Minute buckets that had something to load. */
@@ -93,7 +94,7 @@ interface HeldBucket {
  * ledger row) → delete from Redis. Deleting only after the commit, and loading by batch id, is
  * what makes a SIGKILL at any point neither lose nor double count: a rerun either finds the
  * batch in the ledger or loads it. Consecutive buckets load together (up to `loadRows` rows, in
- * one `loadBatches` call) while the next ones are read. A failing load stops the flush (later
+ * one `loadBatches` call) while the next ones are read; loads go one at a time, in order. A failing load stops the flush (later
  * minutes wait, so minutes load in order) and rethrows; so does a lock that expired under a
  * slow load.
  */
@@ -169,27 +170,45 @@ export async function flushClosedMinutes(deps: FlushDeps, options: FlushOptions 
       entry.read.catch(() => undefined); // awaited in order below; a failure ends the flush there
     }
   };
+  const retireBefore = now - grace - retireAfterMs - 60_000;
+  /** The group whose load runs (held[0 … size)) while the next one is read. */
+  let loading: { size: number; done: Promise<void> } | undefined;
+  const finishLoading = async (): Promise<void> => {
+    if (!loading) return;
+    const { size, done } = loading;
+    await done;
+    const finished = held.splice(0, size);
+    loading = undefined;
+    await Promise.all(finished.map((entry) => deps.store.unlock(entry.bucket, entry.token).catch(() => undefined)));
+  };
   try {
-    while (next < buckets.length || held.length > 0) {
-      await fill(0);
-      if (held.length === 0) continue;
-      // The next load: buckets from the front, whole, until they hold `loadRows` rows.
+    for (;;) {
+      const base = loading?.size ?? 0;
+      await fill(base);
+      if (held.length === base) break;
+      // The next load: buckets from the front, whole, until they hold `loadRows` rows; read
+      // while the previous load runs.
       const group: Array<{ entry: HeldBucket; claimed: ClaimedBatch[] }> = [];
       let rows = 0;
-      while (group.length < held.length && (group.length === 0 || rows < loadRows)) {
-        const entry = held[group.length]!;
+      while (base + group.length < held.length && (group.length === 0 || rows < loadRows)) {
+        const entry = held[base + group.length]!;
         const claimed = await entry.read!;
         group.push({ entry, claimed });
         for (const c of claimed) rows += c.counters.length + c.visitors.length;
-        await fill(group.length);
+        await fill(base + group.length);
       }
-      await loadGroup(deps, held, group, summary, lockTtlMs);
-      const retireBefore = now - grace - retireAfterMs - 60_000;
-      await Promise.all(group.map(({ entry }) => (entry.bucket.minute <= retireBefore ? deps.store.retireBucket(entry.bucket) : undefined)));
-      held.splice(0, group.length);
-      await Promise.all(group.map(({ entry }) => deps.store.unlock(entry.bucket, entry.token).catch(() => undefined)));
+      // Loads go one at a time, in bucket order.
+      await finishLoading();
+      const done = (async () => {
+        await loadGroup(deps, held, group, summary, lockTtlMs);
+        await Promise.all(group.map(({ entry }) => (entry.bucket.minute <= retireBefore ? deps.store.retireBucket(entry.bucket) : undefined)));
+      })();
+      done.catch(() => undefined); // awaited by finishLoading
+      loading = { size: group.length, done };
     }
+    await finishLoading();
   } finally {
+    await loading?.done.catch(() => undefined);
     await Promise.all(held.map((entry) => deps.store.unlock(entry.bucket, entry.token).catch(() => undefined)));
   }
   summary.durationMs = Date.now() - started;
