@@ -27,7 +27,7 @@ export interface AnalyticsStoreOptions {
   prefix?: string;
   /** Cardinality guard: distinct values per site, dimension and minute. Default 10,000. */
   maxValuesPerDimension?: number;
-  /** Fields per HSCAN call and keys per pipelined read or UNLINK while flushing. Default 1,000. */
+  /** Fields per HSCAN call and keys per MGET or UNLINK while flushing. Default 1,000. */
   scanCount?: number;
   /**
    * Also keep sessions (visits: the `visit` and `engaged_visit` counters) and the live view.

@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { LoadHooks, LoadResult, MinuteBatch, QueryRow, Warehouse } from '../warehouse.js';
 import { WarehouseError, batchLabel, wrapWarehouseError, type WarehouseErrorCode } from '../errors.js';
 import { compileNamedParams } from '../named-params.js';
@@ -195,44 +198,24 @@ async function loadInTransaction(client: pg.PoolClient, batches: readonly Minute
     await client.query('ROLLBACK');
     return batches.map(() => ({ status: 'already-loaded', counterRows: 0, visitorRows: 0 }));
   }
-  // One statement per table whatever the row count: arrays bound as parameters, unnested
-  // server-side; each row names its batch by position in the batch arrays ($1–$3).
-  const batchColumns = [fresh.map((b) => b.batchId), fresh.map((b) => b.site), fresh.map((b) => utcTimestamp(b.minute))];
-  const ofBatch = (rows: (b: MinuteBatch) => number) => fresh.flatMap((b, i) => new Array<number>(rows(b)).fill(i + 1));
-  const counters = fresh.flatMap((b) => b.counters);
-  await client.query(
-    `INSERT INTO event_counts (minute, site, event, dimension, value, count, batch_id)
-     SELECT b.minute, b.site, e, d, v, c, b.id
-     FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS t(i, e, d, v, c)
-     JOIN unnest($1::text[], $2::text[], $3::timestamp[]) WITH ORDINALITY AS b(id, site, minute, i) USING (i)`,
-    [
-      ...batchColumns,
-      ofBatch((b) => b.counters.length),
-      counters.map((r) => r.event),
-      counters.map((r) => r.dimension),
-      counters.map((r) => r.value),
-      counters.map((r) => r.count.toString()),
-    ],
-  );
-  // Registers travel as one JSON array of arrays (PostgreSQL arrays must be rectangular).
-  const visitors = fresh.flatMap((b) => b.visitors.map((r) => ({ row: r, batchId: b.batchId })));
-  const registers = visitors.map(({ row, batchId }) => packedSketchRegisters(row.sketch, batchId));
-  await client.query(
-    `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id, registers)
-     SELECT b.minute, b.site, d, v, n, s, b.id,
-       ARRAY(SELECT jsonb_array_elements_text($9::jsonb -> (o::int - 1))::int)
-     FROM unnest($4::int[], $5::text[], $6::text[], $7::bigint[], $8::bytea[]) WITH ORDINALITY AS t(i, d, v, n, s, o)
-     JOIN unnest($1::text[], $2::text[], $3::timestamp[]) WITH ORDINALITY AS b(id, site, minute, i) USING (i)`,
-    [
-      ...batchColumns,
-      ofBatch((b) => b.visitors.length),
-      visitors.map(({ row }) => row.dimension),
-      visitors.map(({ row }) => row.value),
-      visitors.map(({ row }) => row.visitors),
-      visitors.map(({ row }) => Buffer.from(row.sketch)),
-      JSON.stringify(registers),
-    ],
-  );
+  // One COPY per table whatever the row count (text format, one line per row).
+  await copyLines(client, 'COPY event_counts (minute, site, event, dimension, value, count, batch_id) FROM STDIN', function* () {
+    for (const b of fresh) {
+      const head = `${utcTimestamp(b.minute)}\t${copyText(b.site)}\t`;
+      const tail = `\t${copyText(b.batchId)}\n`;
+      for (const r of b.counters) yield `${head}${copyText(r.event)}\t${r.dimension}\t${copyText(r.value)}\t${r.count}${tail}`;
+    }
+  });
+  await copyLines(client, 'COPY unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id, registers) FROM STDIN', function* () {
+    for (const b of fresh) {
+      const head = `${utcTimestamp(b.minute)}\t${copyText(b.site)}\t`;
+      const batch = copyText(b.batchId);
+      for (const r of b.visitors) {
+        const registers = packedSketchRegisters(r.sketch, b.batchId).join(',');
+        yield `${head}${r.dimension}\t${copyText(r.value)}\t${r.visitors}\t\\\\x${Buffer.from(r.sketch.buffer, r.sketch.byteOffset, r.sketch.byteLength).toString('hex')}\t${batch}\t{${registers}}\n`;
+      }
+    }
+  });
   for (const batch of fresh) await hooks?.beforeCommit?.(batch);
   await client.query('COMMIT');
   return batches.map((batch) =>
@@ -240,4 +223,27 @@ async function loadInTransaction(client: pg.PoolClient, batches: readonly Minute
       ? { status: 'loaded', counterRows: batch.counters.length, visitorRows: batch.visitors.length }
       : { status: 'already-loaded', counterRows: 0, visitorRows: 0 },
   );
+}
+
+/** Streams `lines` into a `COPY … FROM STDIN` in chunks of about 64 KB. */
+async function copyLines(client: pg.PoolClient, sql: string, lines: () => Iterable<string>): Promise<void> {
+  function* chunks(): Iterable<string> {
+    let chunk = '';
+    for (const line of lines()) {
+      chunk += line;
+      if (chunk.length >= 1 << 16) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
+  }
+  await pipeline(Readable.from(chunks()), client.query(copyFrom(sql)));
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A value in COPY's text format: backslash, newline, carriage return and tab escaped. */
+function copyText(value: string): string {
+  return /[\\\n\r\t]/.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : value;
 }
