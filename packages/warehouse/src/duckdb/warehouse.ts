@@ -53,7 +53,9 @@ export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehous
     const deadline = Date.now() + connectTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await DuckDBInstance.create(options.path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+        // Writes (loads, migrations) use one DuckDB thread: a flush's INSERT … SELECT then leaves
+        // the other core to the tracker and Redis (tracker p99 during a 1M-counter flush).
+        return await DuckDBInstance.create(options.path, readOnly ? { access_mode: 'READ_ONLY' } : { threads: '1' });
       } catch (error) {
         const locked = error instanceof Error && /lock/i.test(error.message);
         if (!locked) throw wrapWarehouseError('WAREHOUSE_CONFIG', `cannot open DuckDB file ${options.path}`, error);
