@@ -94,9 +94,9 @@ interface HeldBucket {
  * ledger row) → delete from Redis. Deleting only after the commit, and loading by batch id, is
  * what makes a SIGKILL at any point neither lose nor double count: a rerun either finds the
  * batch in the ledger or loads it. Consecutive buckets load together (up to `loadRows` rows, in
- * one `loadBatches` call) while the next ones are read; loads go one at a time, in order. A failing load stops the flush (later
- * minutes wait, so minutes load in order) and rethrows; so does a lock that expired under a
- * slow load.
+ * one `loadBatches` call) while the next ones are read; loads go one at a time, in order. A
+ * failing load stops the flush (later minutes wait, so minutes load in order) and rethrows; so
+ * does a lock that expired under a slow load.
  */
 export async function flushClosedMinutes(deps: FlushDeps, options: FlushOptions = {}): Promise<FlushSummary> {
   const started = Date.now();
