@@ -40,7 +40,7 @@ const THROUGH_PROXY: Record<string, { variable: string; target: (env: Record<str
 
 /** Text the client sends when a load is under way: the connection carrying it is reset. */
 const MID_LOAD: Record<string, string> = {
-  postgres: 'INSERT INTO event_counts',
+  postgres: 'COPY event_counts',
   redshift: 'LOCK load_batches',
   snowflake: 'MERGE INTO load_batches',
 };

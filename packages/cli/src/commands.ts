@@ -196,6 +196,11 @@ function reportingLoads(warehouse: Warehouse, progress: FlushProgress): Warehous
       progress.loaded(batch.minute.getTime(), batch.counters.length + batch.visitors.length);
       return result;
     },
+    async loadBatches(batches: readonly MinuteBatch[]) {
+      const results = await warehouse.loadBatches(batches);
+      for (const batch of batches) progress.loaded(batch.minute.getTime(), batch.counters.length + batch.visitors.length);
+      return results;
+    },
   };
 }
 

@@ -12,7 +12,8 @@
  * The same formula with `q = 64 - p` serves p=12 sketches; Snowflake's own estimator is not
  * documented, so for p=12 this is our estimate, not necessarily Snowflake's `HLL_ESTIMATE`.
  */
-import { assertRegisters, precisionOf } from './precision.js';
+import { REDIS_PRECISION, REDIS_REGISTER_COUNT, assertRegisters, precisionOf } from './precision.js';
+import { forEachRedisHllRegister } from './redis-format.js';
 
 /** `HLL_ALPHA_INF`, 0.5 / ln(2). */
 const ALPHA_INF = 0.72134752044448170368;
@@ -71,8 +72,27 @@ export function registerHistogram(registers: Uint8Array): Uint32Array {
  * registers, as an integer. For p=14 this is PFCOUNT's reply for the same registers.
  */
 export function estimateCardinality(registers: Uint8Array): number {
-  const histogram = registerHistogram(registers);
-  const m = registers.length;
+  return estimateFromHistogram(registerHistogram(registers), registers.length);
+}
+
+/**
+ * PFCOUNT of a Redis HyperLogLog string (as `GET` returns it), computed here from its non-zero
+ * registers only: the same integer Redis replies, without the round trip and without building
+ * the 16,384 registers. Throws `HllFormatError` as `decodeRedisHll` does.
+ */
+export function estimateRedisHll(bytes: Uint8Array): number {
+  const histogram = new Uint32Array(64 - REDIS_PRECISION + 2);
+  let nonZero = 0;
+  forEachRedisHllRegister(bytes, (_index, rank) => {
+    histogram[rank]!++;
+    nonZero++;
+  });
+  histogram[0] = REDIS_REGISTER_COUNT - nonZero;
+  return estimateFromHistogram(histogram, REDIS_REGISTER_COUNT);
+}
+
+/** Ertl's estimate from a register histogram (see registerHistogram) of `m` registers. */
+function estimateFromHistogram(histogram: Uint32Array, m: number): number {
   const q = histogram.length - 2;
 
   let z = m * tau((m - histogram[q + 1]!) / m);

@@ -27,13 +27,14 @@ export {
   REDIS_HLL_DENSE_BYTES,
   REDIS_HLL_HEADER_BYTES,
   decodeRedisHll,
+  forEachRedisHllRegister,
   encodeRedisHll,
   redisHllEncodeDefaults,
   type DecodedRedisHll,
   type RedisHllEncodeOptions,
   type RedisHllEncoding,
 } from './redis-format.js';
-export { REDIS_OVERFLOW_CARDINALITY, estimateCardinality, registerHistogram } from './estimate.js';
+export { REDIS_OVERFLOW_CARDINALITY, estimateCardinality, estimateRedisHll, registerHistogram } from './estimate.js';
 export { mergeInto, mergeRegisters } from './merge.js';
 export { downsampleToPrecision12 } from './downsample.js';
 export {

@@ -73,6 +73,20 @@ export const redisHllEncodeDefaults = {
 
 /** Decodes a Redis HyperLogLog string into its registers; throws `HllFormatError` if malformed. */
 export function decodeRedisHll(bytes: Uint8Array): DecodedRedisHll {
+  const registers = new Uint8Array(REDIS_REGISTER_COUNT);
+  const encoding = forEachRedisHllRegister(bytes, (index, rank) => {
+    registers[index] = rank;
+  });
+  return { registers, encoding, cachedCardinality: readCachedCardinality(bytes) };
+}
+
+/**
+ * Calls `visit(index, rank)` for every non-zero register of a Redis HyperLogLog string, in
+ * ascending index order, without building the 16,384 registers: a sparse string of a few
+ * visitors costs a few steps, not a pass over 16 KB. Checks exactly what `decodeRedisHll`
+ * checks, and throws the same `HllFormatError` before or while visiting; returns the encoding.
+ */
+export function forEachRedisHllRegister(bytes: Uint8Array, visit: (index: number, rank: number) => void): RedisHllEncoding {
   if (bytes.length < REDIS_HLL_HEADER_BYTES) {
     throw new HllFormatError('TRUNCATED', `${bytes.length} bytes is shorter than the 16-byte HLL header`);
   }
@@ -86,14 +100,12 @@ export function decodeRedisHll(bytes: Uint8Array): DecodedRedisHll {
   if (bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) {
     throw new HllFormatError('RESERVED_NOT_ZERO', 'HLL header bytes 5-7 must be zero');
   }
-
-  const registers =
-    encodingByte === ENCODING_DENSE ? decodeDense(bytes) : decodeSparse(bytes);
-  return {
-    registers,
-    encoding: encodingByte === ENCODING_DENSE ? 'dense' : 'sparse',
-    cachedCardinality: readCachedCardinality(bytes),
-  };
+  if (encodingByte === ENCODING_DENSE) {
+    visitDense(bytes, visit);
+    return 'dense';
+  }
+  visitSparse(bytes, visit);
+  return 'sparse';
 }
 
 function readCachedCardinality(bytes: Uint8Array): bigint | null {
@@ -103,41 +115,53 @@ function readCachedCardinality(bytes: Uint8Array): bigint | null {
   return value;
 }
 
-function decodeDense(bytes: Uint8Array): Uint8Array {
+function visitDense(bytes: Uint8Array, visit: (index: number, rank: number) => void): void {
   if (bytes.length !== REDIS_HLL_DENSE_BYTES) {
     throw new HllFormatError(
       'BAD_DENSE_LENGTH',
       `a dense HLL is exactly ${REDIS_HLL_DENSE_BYTES} bytes, got ${bytes.length}`,
     );
   }
-  const registers = new Uint8Array(REDIS_REGISTER_COUNT);
+  // Checked in full before the first visit, so a malformed string visits nothing.
+  for (let i = 0; i < REDIS_REGISTER_COUNT; i++) {
+    const rank = denseRegister(bytes, i);
+    if (rank > MAX_RANK) {
+      throw new HllFormatError('REGISTER_OVERFLOW', `dense register ${i} is ${rank}, above the largest rank ${MAX_RANK}`);
+    }
+  }
   // Four 6-bit registers fill three bytes exactly.
   for (let group = 0, p = REDIS_HLL_HEADER_BYTES; group < REDIS_REGISTER_COUNT; group += 4, p += 3) {
     const b0 = bytes[p]!;
     const b1 = bytes[p + 1]!;
     const b2 = bytes[p + 2]!;
-    registers[group] = b0 & 63;
-    registers[group + 1] = ((b0 >> 6) | (b1 << 2)) & 63;
-    registers[group + 2] = ((b1 >> 4) | (b2 << 4)) & 63;
-    registers[group + 3] = b2 >> 2;
+    if ((b0 | b1 | b2) === 0) continue;
+    const r0 = b0 & 63;
+    const r1 = ((b0 >> 6) | (b1 << 2)) & 63;
+    const r2 = ((b1 >> 4) | (b2 << 4)) & 63;
+    const r3 = b2 >> 2;
+    if (r0 !== 0) visit(group, r0);
+    if (r1 !== 0) visit(group + 1, r1);
+    if (r2 !== 0) visit(group + 2, r2);
+    if (r3 !== 0) visit(group + 3, r3);
   }
-  for (let i = 0; i < REDIS_REGISTER_COUNT; i++) {
-    if (registers[i]! > MAX_RANK) {
-      throw new HllFormatError('REGISTER_OVERFLOW', `dense register ${i} is ${registers[i]}, above the largest rank ${MAX_RANK}`);
-    }
-  }
-  return registers;
 }
 
-function decodeSparse(bytes: Uint8Array): Uint8Array {
-  const registers = new Uint8Array(REDIS_REGISTER_COUNT);
+/** Register `i` of a dense string: 6 bits starting at bit 6i of the registers, LSB first. */
+function denseRegister(bytes: Uint8Array, i: number): number {
+  const bit = i * 6;
+  const p = REDIS_HLL_HEADER_BYTES + (bit >> 3);
+  const shift = bit & 7;
+  const low = bytes[p]! >> shift;
+  return (shift <= 2 ? low : low | (bytes[p + 1]! << (8 - shift))) & 63;
+}
+
+function visitSparse(bytes: Uint8Array, visit: (index: number, rank: number) => void): void {
+  // Checked in full before the first visit, so a malformed string visits nothing.
   let index = 0;
-  let p = REDIS_HLL_HEADER_BYTES;
-  while (p < bytes.length) {
+  for (let p = REDIS_HLL_HEADER_BYTES; p < bytes.length; ) {
     const opcode = bytes[p]!;
     const at = p;
     let run: number;
-    let value = 0;
     if ((opcode & 0xc0) === 0x00) {
       run = (opcode & 0x3f) + 1;
       p += 1;
@@ -149,7 +173,6 @@ function decodeSparse(bytes: Uint8Array): Uint8Array {
       p += 2;
     } else {
       run = (opcode & 0x03) + 1;
-      value = ((opcode >> 2) & 0x1f) + 1;
       p += 1;
     }
     if (index + run > REDIS_REGISTER_COUNT) {
@@ -158,7 +181,6 @@ function decodeSparse(bytes: Uint8Array): Uint8Array {
         `sparse opcode at byte ${at} runs to register ${index + run}, past ${REDIS_REGISTER_COUNT}`,
       );
     }
-    if (value !== 0) registers.fill(value, index, index + run);
     index += run;
   }
   if (index !== REDIS_REGISTER_COUNT) {
@@ -167,7 +189,21 @@ function decodeSparse(bytes: Uint8Array): Uint8Array {
       `sparse opcodes cover ${index} of ${REDIS_REGISTER_COUNT} registers`,
     );
   }
-  return registers;
+  index = 0;
+  for (let p = REDIS_HLL_HEADER_BYTES; p < bytes.length; ) {
+    const opcode = bytes[p]!;
+    if ((opcode & 0xc0) === 0x00) {
+      index += (opcode & 0x3f) + 1;
+      p += 1;
+    } else if ((opcode & 0xc0) === 0x40) {
+      index += (((opcode & 0x3f) << 8) | bytes[p + 1]!) + 1;
+      p += 2;
+    } else {
+      const value = ((opcode >> 2) & 0x1f) + 1;
+      for (let end = index + (opcode & 0x03) + 1; index < end; index++) visit(index, value);
+      p += 1;
+    }
+  }
 }
 
 /**

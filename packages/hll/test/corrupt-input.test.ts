@@ -15,6 +15,8 @@ import {
   decodeRedisHll,
   encodeRedisHll,
   estimateCardinality,
+  estimateRedisHll,
+  forEachRedisHllRegister,
   type HllFormatErrorCode,
 } from '../src/index.js';
 import { connectRedis, pfcount, useTestKeys } from './support/redis-oracle.js';
@@ -64,6 +66,10 @@ describe('each malformation has its code', () => {
   ];
   it.each(cases)('%s → %s', (_name, code, bytes) => {
     expect(codeOf(() => decodeRedisHll(bytes))).toBe(code);
+    expect(codeOf(() => estimateRedisHll(bytes))).toBe(code);
+    let visited = 0;
+    expect(codeOf(() => forEachRedisHllRegister(bytes, () => visited++))).toBe(code);
+    expect(visited, 'a malformed string visits nothing').toBe(0);
   });
 
   it('rejects bad registers on encode and estimate', () => {
@@ -133,9 +139,14 @@ function decodeOutcome(bytes: Uint8Array): { estimate: number } | { code: HllFor
   try {
     const decoded = decodeRedisHll(bytes);
     expect(decoded.registers.length).toBe(16384);
-    return { estimate: estimateCardinality(decoded.registers) };
+    const estimate = estimateCardinality(decoded.registers);
+    expect(estimateRedisHll(bytes)).toBe(estimate);
+    return { estimate };
   } catch (error) {
-    if (error instanceof HllFormatError) return { code: error.code };
+    if (error instanceof HllFormatError) {
+      expect(codeOf(() => estimateRedisHll(bytes))).toBe(error.code);
+      return { code: error.code };
+    }
     throw error;
   }
 }

@@ -3,13 +3,14 @@
  * distinct elements, sparse and dense. For each set:
  * - the registers decoded from GET equal Redis's own (PFDEBUG GETREG) and the registers built
  *   in JavaScript from the same elements (same hash, same update rule);
- * - estimateCardinality equals PFCOUNT exactly;
+ * - estimateCardinality equals PFCOUNT exactly, and so does estimateRedisHll of the string;
+ * - forEachRedisHllRegister visits exactly the non-zero decoded registers, in index order;
  * - the codec's encoding, written back with SET, is accepted by PFCOUNT and PFADD, gives the same
  *   count and registers, and is never longer than Redis's own sparse string.
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addElements, buildRegisters, decodeRedisHll, encodeRedisHll, estimateCardinality } from '../src/index.js';
+import { addElements, buildRegisters, decodeRedisHll, encodeRedisHll, estimateCardinality, estimateRedisHll, forEachRedisHllRegister } from '../src/index.js';
 import { SeededRandom, rangeElements, type RangeSet } from './support/random.js';
 import { connectRedis, getRaw, pfaddMany, pfcount, redisRegisters, useTestKeys } from './support/redis-oracle.js';
 import { expectSameRegisters } from './support/registers.js';
@@ -52,6 +53,12 @@ describe(`PFADD sketches decoded and estimated (seed ${SEED})`, () => {
 
     const estimate = estimateCardinality(decoded.registers);
     expect(BigInt(estimate)).toBe(await pfcount(redis, key));
+    expect(estimateRedisHll(raw)).toBe(estimate);
+    const visited: number[] = [];
+    forEachRedisHllRegister(raw, (index, rank) => visited.push(index, rank));
+    const nonZero: number[] = [];
+    decoded.registers.forEach((rank, index) => rank !== 0 && nonZero.push(index, rank));
+    expect(visited).toEqual(nonZero);
 
     const encoded = encodeRedisHll(decoded.registers);
     if (decoded.encoding === 'sparse') {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { estimateRedisHll } from '@rta/hll';
 import {
   AnalyticsKeys,
   DIMENSIONS,
@@ -26,7 +27,7 @@ export interface AnalyticsStoreOptions {
   prefix?: string;
   /** Cardinality guard: distinct values per site, dimension and minute. Default 10,000. */
   maxValuesPerDimension?: number;
-  /** Fields per HSCAN call and keys per pipelined read or UNLINK while flushing. Default 1,000. */
+  /** Fields per HSCAN call and keys per MGET or UNLINK while flushing. Default 1,000. */
   scanCount?: number;
   /**
    * Also keep sessions (visits: the `visit` and `engaged_visit` counters) and the live view.
@@ -69,6 +70,17 @@ export interface ClaimedBatch {
    * the minute the visit started, and load as batches of their own (`<batch id>+<minute id>`).
    */
   earlier: Array<{ batchId: string; minute: Date; counters: ClaimedCounter[] }>;
+  /** The page HyperLogLog keys of the claim, which `deleteClaim` deletes. */
+  pageSketchKeys: string[];
+}
+
+/** PFCOUNT of a sketch read with GET; a string that is not a HyperLogLog fails the read, naming the batch. */
+function visitorsOf(sketch: Buffer, batchId: string): number {
+  try {
+    return estimateRedisHll(sketch);
+  } catch (error) {
+    throw new Error(`a visitor sketch of batch ${batchId} is not a Redis HyperLogLog: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** Why a claim could not be made durable: it stays open, and a later flush loads it. */
@@ -80,6 +92,8 @@ export class ClaimNotDurable extends Error {
 const FIELD_SEPARATOR = '\x1f';
 /** Minute ids have four-digit years: from here on, a bound means "every minute". */
 const LAST_MINUTE_ID_TIME = Date.UTC(9999, 11, 31, 23, 59);
+/** Pipelines of a claim's reads or deletes in flight at once (each of `scanCount` commands). */
+const CHUNKS_IN_FLIGHT = 4;
 /** How long a claim may wait for its replicas or its AOF fsync, ms. */
 const CLAIM_WAIT_MS = 5_000;
 
@@ -286,20 +300,31 @@ export class AnalyticsStore {
   /**
    * Reads a claimed generation with commands that each touch a bounded amount of data (HSCAN
    * pages, single HyperLogLogs), so a flush never blocks the tracker behind one big command.
+   * The generation's hashes are scanned side by side (each a chain of HSCAN pages) and its
+   * sketches fetched by MGETs of `scanCount` keys, a few in flight; `visitors` is computed
+   * from each sketch here (estimateRedisHll gives PFCOUNT's integer) instead of asking Redis.
    */
   async readClaim(claim: Claim): Promise<ClaimedBatch> {
     const keys = this.keys.bucket(claim.bucket);
     const gen = claim.generation;
+    const [hashes, engaged, events] = await Promise.all([
+      Promise.all(DIMENSIONS.map((dimension) => this.scanHash(keys.counter(dimension, gen)))),
+      this.scanHash(keys.engagedEarlier(gen)),
+      this.redis.get(keys.eventCount(gen)),
+    ]);
     const counters: ClaimedCounter[] = [];
-    for (const dimension of DIMENSIONS) {
-      for (const [field, count] of await this.scanHash(keys.counter(dimension, gen))) {
+    const pages = new Set<string>();
+    DIMENSIONS.forEach((dimension, d) => {
+      for (const [field, count] of hashes[d]!) {
         const cut = field.indexOf(FIELD_SEPARATOR);
         if (cut <= 0) continue; // the hash-table marker of track-site-n.lua, not a counter
-        counters.push({ event: field.slice(0, cut), dimension, value: field.slice(cut + 1), count: BigInt(count) });
+        const value = field.slice(cut + 1);
+        counters.push({ event: field.slice(0, cut), dimension, value, count: BigInt(count) });
+        if (dimension === 'page') pages.add(value);
       }
-    }
+    });
     const earlier = new Map<string, ClaimedCounter[]>();
-    for (const [field, count] of await this.scanHash(keys.engagedEarlier(gen))) {
+    for (const [field, count] of engaged) {
       const cut = field.indexOf(FIELD_SEPARATOR);
       if (cut <= 0) continue;
       const start = field.slice(0, cut);
@@ -311,44 +336,30 @@ export class AnalyticsStore {
       else rows.push({ event: ENGAGED_VISIT_EVENT, dimension: 'total', value: '', count: n });
       rows.push({ event: ENGAGED_VISIT_EVENT, dimension: 'entry_page', value: field.slice(cut + 1), count: n });
     }
-    const pages = [...new Set(counters.filter((c) => c.dimension === 'page').map((c) => c.value))];
-    const hlls = [
-      { dimension: 'total' as const, value: '', key: keys.siteHll(gen) },
-      ...pages.map((page) => ({ dimension: 'page' as const, value: page, key: keys.pageHll(pageDigest(page), gen) })),
-    ];
+    const values = ['', ...pages];
+    const pageSketchKeys = [...pages].map((page) => keys.pageHll(pageDigest(page), gen));
+    const sketches = await this.getBuffers([keys.siteHll(gen), ...pageSketchKeys]);
     const visitors: ClaimedBatch['visitors'] = [];
-    for (let i = 0; i < hlls.length; i += this.scanCount) {
-      const chunk = hlls.slice(i, i + this.scanCount);
-      const pipeline = this.redis.pipeline();
-      for (const h of chunk) pipeline.getBuffer(h.key).pfcount(h.key);
-      const replies = await pipeline.exec();
-      chunk.forEach((h, j) => {
-        const [sketchError, sketch] = replies![2 * j]!;
-        const [countError, count] = replies![2 * j + 1]!;
-        if (sketchError || countError) throw sketchError ?? countError;
-        if (sketch) visitors.push({ dimension: h.dimension, value: h.value, visitors: Number(count), sketch: sketch as Buffer });
-      });
-    }
-    const events = Number((await this.redis.get(keys.eventCount(gen))) ?? 0);
+    sketches.forEach((sketch, i) => {
+      if (sketch) visitors.push({ dimension: i === 0 ? 'total' : 'page', value: values[i]!, visitors: visitorsOf(sketch, claim.batchId), sketch });
+    });
     return {
       batchId: claim.batchId,
       site: claim.bucket.site,
       minute: new Date(claim.bucket.minute),
-      events,
+      events: Number(events ?? 0),
       counters,
       visitors,
       earlier: [...earlier].map(([start, rows]) => ({ batchId: `${claim.batchId}+${start}`, minute: new Date(parseMinuteId(start)), counters: rows })),
+      pageSketchKeys,
     };
   }
 
   /** Deletes a claimed generation after the warehouse committed it. Safe to repeat. */
-  async deleteClaim(claim: Claim, batch: Pick<ClaimedBatch, 'visitors'>): Promise<void> {
+  async deleteClaim(claim: Claim, batch: Pick<ClaimedBatch, 'pageSketchKeys'>): Promise<void> {
     const keys = this.keys.bucket(claim.bucket);
     const gen = claim.generation;
-    const pageKeys = batch.visitors.filter((v) => v.dimension === 'page').map((v) => keys.pageHll(pageDigest(v.value), gen));
-    for (let i = 0; i < pageKeys.length; i += this.scanCount) {
-      await this.redis.unlink(...pageKeys.slice(i, i + this.scanCount));
-    }
+    await this.inChunks(batch.pageSketchKeys, (chunk) => this.redis.unlink(...chunk));
     // The claim entry goes last and with the rest, so a crash before it repeats a harmless delete.
     await this.redis
       .multi()
@@ -432,6 +443,33 @@ export class AnalyticsStore {
   /** Whether Redis can serve these sites' writes now; a reason when not (see servingHealth). */
   health(sites: readonly string[]): Promise<string | undefined> {
     return servingHealth(this.redis, sites.map((site) => this.keys.site(site).tag));
+  }
+
+  /**
+   * The values of `keys` (all in one slot, so one MGET may fetch many), by MGETs of `scanCount`
+   * keys, a few in flight at once: one command and one reply per thousand sketches, not per
+   * sketch (each is a few dozen bytes, or 12 KB when dense: an MGET stays a bounded command).
+   */
+  private async getBuffers(keys: readonly string[]): Promise<Array<Buffer | null>> {
+    const out = new Array<Buffer | null>(keys.length);
+    await this.inChunks(keys, async (chunk, offset) => {
+      const values = await this.redis.mgetBuffer(...chunk);
+      values.forEach((value, j) => (out[offset + j] = value));
+    });
+    return out;
+  }
+
+  /** Runs `work` on chunks of `scanCount` items, `CHUNKS_IN_FLIGHT` at a time. */
+  private async inChunks<T>(items: readonly T[], work: (chunk: T[], offset: number) => Promise<unknown>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const offset = next;
+        next += this.scanCount;
+        await work(items.slice(offset, offset + this.scanCount), offset);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, Math.ceil(items.length / this.scanCount)) }, worker));
   }
 
   private async scanHash(key: string): Promise<Map<string, string>> {

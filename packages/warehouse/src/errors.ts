@@ -38,3 +38,9 @@ export function wrapWarehouseError(
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new WarehouseError(code, `${message}: ${detail}`, { cause, batchId });
 }
+
+/** How a failure names the batches of one load: the batch id, or the first one and how many more. */
+export function batchLabel(batches: readonly { batchId: string }[]): string | undefined {
+  if (batches.length <= 1) return batches[0]?.batchId;
+  return `${batches[0]!.batchId} and ${batches.length - 1} more`;
+}

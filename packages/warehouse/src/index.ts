@@ -8,6 +8,7 @@ export { VISITOR_PERIODS, runNamedQuery, type NamedQueryParams, type VisitorPeri
 export {
   PACKED_RANK_BITS,
   packedRegisters,
+  packedSketchRegisters,
   redshiftRegisterText,
   type RedshiftRegisterText,
   sketchRegisters,

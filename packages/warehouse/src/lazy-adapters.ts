@@ -24,6 +24,7 @@ function deferred(dialect: Dialect, create: () => Promise<Warehouse>): Warehouse
     dialect,
     migrate: async () => (await get()).migrate(),
     load: async (batch) => (await get()).load(batch),
+    loadBatches: async (batches) => (await get()).loadBatches(batches),
     query: async (sql, params) => (await get()).query(sql, params),
     close: async () => {
       if (real) await (await real).close();

@@ -5,7 +5,7 @@
  *
  * | Warehouse            | Stored as                                   | Built by                  |
  * |----------------------|---------------------------------------------|---------------------------|
- * | DuckDB, PostgreSQL   | `unique_visitors.registers INTEGER[]`       | `packedRegisters`         |
+ * | DuckDB, PostgreSQL   | `unique_visitors.registers INTEGER[]`       | `packedSketchRegisters`   |
  * | Redshift             | table `unique_visitor_registers`, one row per non-zero register, expanded in SQL from `redshiftRegisterText` | `redshiftRegisterText` |
  * | Snowflake            | `unique_visitors.hll` (HLL_EXPORT object)   | `snowflakeHllImport`      |
  *
@@ -13,7 +13,7 @@
  * form the exact p=12 down-sampling (`@rta/hll` `downsampleToPrecision12`). A sketch that does
  * not decode fails the load (WAREHOUSE_LOAD): a wrong number is worse than a stopped flush.
  */
-import { HllFormatError, decodeRedisHll, downsampleToPrecision12, toSnowflakeHllExport } from '@rta/hll';
+import { HllFormatError, decodeRedisHll, downsampleToPrecision12, forEachRedisHllRegister, toSnowflakeHllExport } from '@rta/hll';
 import { WarehouseError } from './errors.js';
 
 /** A packed register is `index * 64 + rank` (index 0–16383, rank 1–51), so it fits 20 bits. */
@@ -22,8 +22,22 @@ const RANK_MASK = (1 << PACKED_RANK_BITS) - 1;
 
 /** The 16,384 registers of a Redis HyperLogLog string; throws WAREHOUSE_LOAD naming the batch. */
 export function sketchRegisters(sketch: Uint8Array, batchId: string): Uint8Array {
+  return asLoadError(() => decodeRedisHll(sketch).registers, batchId);
+}
+
+/**
+ * `packedRegisters(sketchRegisters(sketch))` straight from the Redis string, without the 16,384
+ * registers in between: a minute's sketches are mostly sparse strings of a few visitors.
+ */
+export function packedSketchRegisters(sketch: Uint8Array, batchId: string): number[] {
+  const packed: number[] = [];
+  asLoadError(() => forEachRedisHllRegister(sketch, (index, rank) => packed.push((index << PACKED_RANK_BITS) | rank)), batchId);
+  return packed;
+}
+
+function asLoadError<T>(decode: () => T, batchId: string): T {
   try {
-    return decodeRedisHll(sketch).registers;
+    return decode();
   } catch (error) {
     if (!(error instanceof HllFormatError)) throw error;
     throw new WarehouseError('WAREHOUSE_LOAD', `a visitor sketch is not a Redis HyperLogLog: ${error.message}`, {

@@ -8,6 +8,11 @@
  * - `load(batch)` is all or nothing and idempotent by `batch.batchId`: the rows and the ledger
  *   row in `load_batches` commit in one transaction; a batch id already in the ledger loads
  *   nothing and reports `already-loaded`. A failure at any point leaves no row behind.
+ * - `loadBatches(batches)` loads each batch as `load` would and returns their results in order.
+ *   DuckDB and PostgreSQL commit them in one transaction (one appender or COPY per table for all
+ *   of them); Redshift and Snowflake one after the other. So after a failure some of them may
+ *   have committed: loading them again reports those `already-loaded`, which is all the flusher
+ *   relies on (it deletes a claim from Redis only after its batch is reported).
  * - `query(sql, params)` runs read-only SQL of the adapter's dialect with `:name` parameters.
  *
  * Left out: deduplication of rows across different batch ids (the flusher never builds two
@@ -17,6 +22,7 @@ export interface Warehouse {
   readonly dialect: Dialect;
   migrate(): Promise<void>;
   load(batch: MinuteBatch): Promise<LoadResult>;
+  loadBatches(batches: readonly MinuteBatch[]): Promise<LoadResult[]>;
   query(sql: string, params?: QueryParams): Promise<QueryRow[]>;
   close(): Promise<void>;
 }
@@ -76,6 +82,13 @@ export interface LoadResult {
   status: 'loaded' | 'already-loaded';
   counterRows: number;
   visitorRows: number;
+}
+
+/** `loadBatches` for an adapter that commits batch by batch. */
+export async function loadOneByOne(warehouse: Pick<Warehouse, 'load'>, batches: readonly MinuteBatch[]): Promise<LoadResult[]> {
+  const results: LoadResult[] = [];
+  for (const batch of batches) results.push(await warehouse.load(batch));
+  return results;
 }
 
 export type QueryValue = string | number | boolean | Date | null;

@@ -167,6 +167,33 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
       expect(await totalPageviews(warehouse)).toBe(39);
     });
 
+    it('loadBatches loads each batch once, skipping those already in the ledger', async () => {
+      const batch = (id: string, count: bigint) =>
+        sampleBatch(id, {
+          counters: [{ event: 'batched', dimension: 'total', value: '', count }],
+          visitors: [{ dimension: 'total', value: '', visitors: 10, sketch: TOTAL_SKETCH }],
+        });
+      const loaded = { status: 'loaded', counterRows: 1, visitorRows: 1 };
+      const skipped = { status: 'already-loaded', counterRows: 0, visitorRows: 0 };
+      expect(await warehouse.load(batch('b-many-2', 2n))).toEqual(loaded);
+      expect(await warehouse.loadBatches([batch('b-many-1', 1n), batch('b-many-2', 2n), batch('b-many-3', 4n)])).toEqual([loaded, skipped, loaded]);
+      expect(await warehouse.loadBatches([batch('b-many-3', 4n)])).toEqual([skipped]);
+      expect(await warehouse.loadBatches([])).toEqual([]);
+
+      // A failure part-way: whatever committed before it is skipped by the retry, nothing doubles.
+      hooks.beforeCommit = (b) => {
+        if (b.batchId === 'b-many-5') throw new Error('injected failure before commit');
+      };
+      await expect(warehouse.loadBatches([batch('b-many-4', 8n), batch('b-many-5', 16n)])).rejects.toMatchObject({ code: 'WAREHOUSE_LOAD' });
+      hooks.beforeCommit = undefined;
+      const retried = await warehouse.loadBatches([batch('b-many-4', 8n), batch('b-many-5', 16n)]);
+      expect(retried[1]).toEqual(loaded);
+      const [sum] = await warehouse.query("SELECT sum(count) AS n FROM event_counts WHERE event = 'batched'");
+      expect(Number(sum!.n)).toBe(31);
+      const [sketches] = await warehouse.query("SELECT count(*) AS n FROM unique_visitors WHERE batch_id LIKE 'b-many-%'");
+      expect(Number(sketches!.n)).toBe(5);
+    });
+
     it.skipIf(skipped('large-batch'))('loads a large batch in one go', async () => {
       const n = options.largeBatchRows ?? 100_000;
       const counters: CounterRow[] = Array.from({ length: n }, (_, i) => ({

@@ -14,6 +14,7 @@ import {
 import {
   REDSHIFT_DENSE_TEXT_LENGTH,
   packedRegisters,
+  packedSketchRegisters,
   redshiftRegisterText,
   sketchRegisters,
   snowflakeHllImport,
@@ -45,6 +46,7 @@ describe('sketch formats', () => {
     expect(packed).toEqual([...packed].sort((a, b) => a - b));
     expect(packed.length).toBe(registers.filter((r) => r !== 0).length);
     expect(unpackRegisters(packed)).toEqual(registers);
+    expect(packedSketchRegisters(sketch, 'b')).toEqual(packed);
 
     const text = redshiftRegisterText(registers);
     expect(text.digits).toMatch(/^\d*$/);
@@ -61,6 +63,9 @@ describe('sketch formats', () => {
 
   it('rejects a string that is not a Redis HyperLogLog, naming the batch', () => {
     expect(() => sketchRegisters(new Uint8Array([72, 89, 76, 76, 1, 0, 255, 7]), 'b-7')).toThrow(
+      expect.objectContaining({ code: 'WAREHOUSE_LOAD', batchId: 'b-7' }),
+    );
+    expect(() => packedSketchRegisters(new Uint8Array([72, 89, 76, 76, 1, 0, 255, 7]), 'b-7')).toThrow(
       expect.objectContaining({ code: 'WAREHOUSE_LOAD', batchId: 'b-7' }),
     );
   });

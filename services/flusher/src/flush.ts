@@ -26,9 +26,16 @@ export interface FlushOptions {
   retireAfterMs?: number;
   /** Replicas that must have a claim before its batch loads (see ClaimReplicas). Default `auto`. */
   claimReplicas?: ClaimReplicas;
+  /**
+   * Rows (counters and sketches) gathered from consecutive buckets into one warehouse call
+   * (`loadBatches`: one transaction on DuckDB and PostgreSQL). A bucket is never split, so a
+   * load holds at most this plus one bucket; the next load's buckets are read while one loads, so about
+   * twice this is in memory. Default 100,000.
+   */
+  loadRows?: number;
 }
 
-export const flushDefaults = { graceSeconds: 5, lockTtlMs: 60_000, retireAfterMs: 300_000, claimReplicas: 'auto' } as const;
+export const flushDefaults = { graceSeconds: 5, lockTtlMs: 60_000, retireAfterMs: 300_000, claimReplicas: 'auto', loadRows: 100_000 } as const;
 
 export interface FlushSummary {
   /** Minute buckets that had something to load. */
@@ -60,10 +67,15 @@ export class LockLost extends Error {
 }
 
 /**
- * Buckets claimed ahead while the oldest claim waits to become durable (AOF everysec without
+ * Buckets claimed ahead while the last claim waits to become durable (AOF everysec without
  * WAITAOF, see AnalyticsStore.makeDurable): one wait then covers the fsync of all their claims.
  */
 const CLAIM_AHEAD = 16;
+/**
+ * Buckets read ahead of the load: their reads run while earlier buckets load, which keeps Redis
+ * and the warehouse busy at once. With the load's rows (`loadRows`) this bounds the memory.
+ */
+const READ_AHEAD = 4;
 
 interface HeldBucket {
   bucket: BucketRef;
@@ -71,6 +83,8 @@ interface HeldBucket {
   claims: Claim[];
   /** When its claims are durable and may load (ms since the epoch). */
   loadFrom: number;
+  /** Its claims read from Redis, once its read has started (after `loadFrom`). */
+  read?: Promise<ClaimedBatch[]>;
 }
 
 /**
@@ -79,8 +93,10 @@ interface HeldBucket {
  * before it loads), and per claim read → load (idempotent by batch id, one transaction with its
  * ledger row) → delete from Redis. Deleting only after the commit, and loading by batch id, is
  * what makes a SIGKILL at any point neither lose nor double count: a rerun either finds the
- * batch in the ledger or loads it. A failing load stops the flush (later minutes wait, so
- * minutes load in order) and rethrows; so does a lock that expired under a slow load.
+ * batch in the ledger or loads it. Consecutive buckets load together (up to `loadRows` rows, in
+ * one `loadBatches` call) while the next ones are read; loads go one at a time, in order. A
+ * failing load stops the flush (later minutes wait, so minutes load in order) and rethrows; so
+ * does a lock that expired under a slow load.
  */
 export async function flushClosedMinutes(deps: FlushDeps, options: FlushOptions = {}): Promise<FlushSummary> {
   const started = Date.now();
@@ -89,6 +105,7 @@ export async function flushClosedMinutes(deps: FlushDeps, options: FlushOptions 
   const lockTtlMs = options.lockTtlMs ?? flushDefaults.lockTtlMs;
   const retireAfterMs = options.retireAfterMs ?? flushDefaults.retireAfterMs;
   const replicas = options.claimReplicas ?? flushDefaults.claimReplicas;
+  const loadRows = options.loadRows ?? flushDefaults.loadRows;
   const before = options.includeCurrentMinute ? minuteOf(now) + 60_000 : minuteOf(now - grace);
   const summary: FlushSummary = {
     minutes: 0,
@@ -106,8 +123,8 @@ export async function flushClosedMinutes(deps: FlushDeps, options: FlushOptions 
   const buckets = await deps.store.pendingBuckets(before, {
     onUnreachable: (site, error) => deps.logger.warn({ site, err: error }, 'the Redis node of this site does not answer; its minutes wait for a later flush'),
   });
-  // Buckets are loaded in order, each right after its claims are durable. Where durability
-  // takes a moment (AOF everysec without WAITAOF), the next buckets are claimed meanwhile.
+  // Buckets are claimed and read ahead of the load (READ_AHEAD, once durable) and loaded in
+  // order, several per warehouse call.
   const held: HeldBucket[] = [];
   let next = 0;
   const claimNext = async (): Promise<void> => {
@@ -132,29 +149,110 @@ export async function flushClosedMinutes(deps: FlushDeps, options: FlushOptions 
       entry.claims = [];
     }
   };
-  try {
-    while (next < buckets.length || held.length > 0) {
-      const head = held[0];
-      if (!head || (head.loadFrom > Date.now() && next < buckets.length && held.length < CLAIM_AHEAD)) {
-        await claimNext();
-        continue;
-      }
-      if (head.claims.length > 0) summary.minutes++;
-      if (head.loadFrom > Date.now()) await sleep(head.loadFrom - Date.now());
-      for (const claim of head.claims) {
-        await keepLocks(deps, held, claim, lockTtlMs);
-        await flushClaim(deps, claim, summary);
-      }
-      if (head.bucket.minute + 60_000 + grace + retireAfterMs <= now) await deps.store.retireBucket(head.bucket);
-      held.shift();
-      await deps.store.unlock(head.bucket, head.token).catch(() => undefined);
+  const readBucket = async (entry: HeldBucket): Promise<ClaimedBatch[]> => {
+    if (entry.loadFrom > Date.now()) await sleep(entry.loadFrom - Date.now());
+    const claimed: ClaimedBatch[] = [];
+    for (const claim of entry.claims) claimed.push(await deps.store.readClaim(claim));
+    return claimed;
+  };
+  /**
+   * Claims the buckets the next reads need, held[from …] up to READ_AHEAD, and starts their
+   * reads. While the last claim waits to become durable, claims further ahead (up to
+   * CLAIM_AHEAD) cost no extra wait.
+   */
+  const fill = async (from: number): Promise<void> => {
+    const ahead = () => held.length < from + READ_AHEAD || (held.length < CLAIM_AHEAD && (held.at(-1)?.loadFrom ?? 0) > Date.now());
+    while (next < buckets.length && ahead()) await claimNext();
+    for (let i = from; i < Math.min(held.length, from + READ_AHEAD); i++) {
+      const entry = held[i]!;
+      if (entry.read) continue;
+      entry.read = readBucket(entry);
+      entry.read.catch(() => undefined); // awaited in order below; a failure ends the flush there
     }
+  };
+  const retireBefore = now - grace - retireAfterMs - 60_000;
+  /** The group whose load runs (held[0 … size)) while the next one is read. */
+  let loading: { size: number; done: Promise<void> } | undefined;
+  const finishLoading = async (): Promise<void> => {
+    if (!loading) return;
+    const { size, done } = loading;
+    await done;
+    const finished = held.splice(0, size);
+    loading = undefined;
+    await Promise.all(finished.map((entry) => deps.store.unlock(entry.bucket, entry.token).catch(() => undefined)));
+  };
+  try {
+    for (;;) {
+      const base = loading?.size ?? 0;
+      await fill(base);
+      if (held.length === base) break;
+      // The next load: buckets from the front, whole, until they hold `loadRows` rows; read
+      // while the previous load runs.
+      const group: Array<{ entry: HeldBucket; claimed: ClaimedBatch[] }> = [];
+      let rows = 0;
+      while (base + group.length < held.length && (group.length === 0 || rows < loadRows)) {
+        const entry = held[base + group.length]!;
+        const claimed = await entry.read!;
+        group.push({ entry, claimed });
+        for (const c of claimed) rows += c.counters.length + c.visitors.length;
+        await fill(base + group.length);
+      }
+      // Loads go one at a time, in bucket order.
+      await finishLoading();
+      const done = (async () => {
+        await loadGroup(deps, held, group, summary, lockTtlMs);
+        await Promise.all(group.map(({ entry }) => (entry.bucket.minute <= retireBefore ? deps.store.retireBucket(entry.bucket) : undefined)));
+      })();
+      done.catch(() => undefined); // awaited by finishLoading
+      loading = { size: group.length, done };
+    }
+    await finishLoading();
   } finally {
+    await loading?.done.catch(() => undefined);
     await Promise.all(held.map((entry) => deps.store.unlock(entry.bucket, entry.token).catch(() => undefined)));
   }
   summary.durationMs = Date.now() - started;
   if (summary.batches > 0) await deps.store.recordFlush(summary);
   return summary;
+}
+
+/**
+ * Loads the claims of consecutive buckets in one warehouse call, then deletes them from Redis:
+ * only after the warehouse reported every batch of the call.
+ */
+async function loadGroup(
+  deps: FlushDeps,
+  held: HeldBucket[],
+  group: Array<{ entry: HeldBucket; claimed: ClaimedBatch[] }>,
+  summary: FlushSummary,
+  lockTtlMs: number,
+): Promise<void> {
+  const claims = group.flatMap(({ entry, claimed }) => claimed.map((batch, i) => ({ claim: entry.claims[i]!, batch })));
+  if (claims.length === 0) return;
+  await keepLocks(deps, held, group.length, claims[0]!.claim, lockTtlMs);
+  for (const { entry } of group) if (entry.claims.length > 0) summary.minutes++;
+  const perClaim = claims.map(({ batch }) => minuteBatches(batch));
+  const results = await deps.warehouse.loadBatches(perClaim.flat());
+  let at = 0;
+  for (const [i, { claim, batch }] of claims.entries()) {
+    let loaded = false;
+    for (const minuteBatch of perClaim[i]!) {
+      const result = results[at++]!;
+      summary.counterRows += result.counterRows;
+      summary.visitorRows += result.visitorRows;
+      if (minuteBatch.batchId === claim.batchId) loaded = result.status === 'loaded';
+    }
+    summary.batches++;
+    if (loaded) summary.events += batch.events;
+    else summary.alreadyLoaded++;
+    deps.logger.debug({ batchId: claim.batchId, loaded, counterRows: batch.counters.length, events: batch.events }, 'batch flushed');
+  }
+  // A bucket's claims go in order; buckets side by side.
+  await Promise.all(
+    group.map(async ({ entry, claimed }) => {
+      for (const [i, batch] of claimed.entries()) await deps.store.deleteClaim(entry.claims[i]!, batch);
+    }),
+  );
 }
 
 /** The bucket's lock, or null when another flush holds it (after waiting for it, if asked). */
@@ -173,13 +271,12 @@ async function lockBucket(deps: FlushDeps, bucket: BucketRef, lockTtlMs: number,
 }
 
 /**
- * Extends the locks this flush holds before a load; the one of the bucket about to load must
- * still be this flush's, else it stops (another flush may be loading that bucket now).
+ * Extends the locks this flush holds before a load; those of the `loading` buckets about to load
+ * (held[0 …]) must still be this flush's, else it stops (another flush may be loading them now).
  */
-async function keepLocks(deps: FlushDeps, held: HeldBucket[], claim: Claim, lockTtlMs: number): Promise<void> {
-  // held[0] is the bucket about to load.
+async function keepLocks(deps: FlushDeps, held: HeldBucket[], loading: number, claim: Claim, lockTtlMs: number): Promise<void> {
   const extended = await Promise.all(held.map((entry) => deps.store.extendLock(entry.bucket, entry.token, lockTtlMs)));
-  if (!extended[0]) {
+  if (extended.slice(0, loading).some((ok) => !ok)) {
     throw new LockLost(`the flush lock of batch ${claim.batchId} expired before its load (FLUSH_LOCK_SECONDS is ${lockTtlMs / 1_000}); stopping this flush`);
   }
 }
@@ -190,20 +287,4 @@ export function minuteBatches(claimed: ClaimedBatch): MinuteBatch[] {
     { batchId: claimed.batchId, site: claimed.site, minute: claimed.minute, counters: claimed.counters, visitors: claimed.visitors },
     ...claimed.earlier.map((e) => ({ batchId: e.batchId, site: claimed.site, minute: e.minute, counters: e.counters, visitors: [] })),
   ];
-}
-
-async function flushClaim(deps: FlushDeps, claim: Claim, summary: FlushSummary): Promise<void> {
-  const claimed = await deps.store.readClaim(claim);
-  let loaded = false;
-  for (const batch of minuteBatches(claimed)) {
-    const result = await deps.warehouse.load(batch);
-    summary.counterRows += result.counterRows;
-    summary.visitorRows += result.visitorRows;
-    if (batch.batchId === claim.batchId) loaded = result.status === 'loaded';
-  }
-  await deps.store.deleteClaim(claim, claimed);
-  summary.batches++;
-  if (loaded) summary.events += claimed.events;
-  else summary.alreadyLoaded++;
-  deps.logger.debug({ batchId: claim.batchId, loaded, counterRows: claimed.counters.length, events: claimed.events }, 'batch flushed');
 }

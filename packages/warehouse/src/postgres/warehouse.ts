@@ -1,9 +1,12 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { LoadHooks, LoadResult, MinuteBatch, QueryRow, Warehouse } from '../warehouse.js';
-import { WarehouseError, wrapWarehouseError, type WarehouseErrorCode } from '../errors.js';
+import { WarehouseError, batchLabel, wrapWarehouseError, type WarehouseErrorCode } from '../errors.js';
 import { compileNamedParams } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
-import { packedRegisters, sketchRegisters } from '../sketch-formats.js';
+import { packedSketchRegisters } from '../sketch-formats.js';
 import { resolveTimeouts, type ResolvedTimeouts, type WarehouseTimeouts } from '../timeouts.js';
 
 export interface PostgresWarehouseOptions extends WarehouseTimeouts {
@@ -91,6 +94,17 @@ export function createPostgresWarehouse(options: PostgresWarehouseOptions): Ware
     }
   }
 
+  /** One transaction, and one statement per table, for all the batches. */
+  async function loadBatches(batches: readonly MinuteBatch[]): Promise<LoadResult[]> {
+    if (batches.length === 0) return [];
+    const label = batchLabel(batches);
+    try {
+      return await withClient((client) => loadInTransaction(client, batches, options.hooks), label);
+    } catch (error) {
+      throw classified(error, 'WAREHOUSE_LOAD', 'PostgreSQL load', timeouts, label);
+    }
+  }
+
   return {
     dialect: 'postgres',
 
@@ -110,12 +124,10 @@ export function createPostgresWarehouse(options: PostgresWarehouseOptions): Ware
     },
 
     async load(batch) {
-      try {
-        return await withClient((client) => loadInTransaction(client, batch, options.hooks), batch.batchId);
-      } catch (error) {
-        throw classified(error, 'WAREHOUSE_LOAD', 'PostgreSQL load', timeouts, batch.batchId);
-      }
+      return (await loadBatches([batch]))[0]!;
     },
+
+    loadBatches,
 
     async query(sql, params = {}) {
       const compiled = compileNamedParams(sql, params, 'dollar-number');
@@ -163,53 +175,75 @@ function classified(error: unknown, code: WarehouseErrorCode, what: string, time
   return wrapWarehouseError(code, `${what} failed`, error, batchId);
 }
 
-async function loadInTransaction(client: pg.PoolClient, batch: MinuteBatch, hooks: LoadHooks | undefined): Promise<LoadResult> {
-  const minute = utcTimestamp(batch.minute);
+async function loadInTransaction(client: pg.PoolClient, batches: readonly MinuteBatch[], hooks: LoadHooks | undefined): Promise<LoadResult[]> {
   await client.query('BEGIN');
-  // A concurrent load of the same id waits here on the primary key until the first one ends.
-  const ledger = await client.query(
+  // A concurrent load of the same id waits here on the primary key until the first one ends;
+  // ids go in sorted, so two loads of overlapping batches take those waits in the same order.
+  const byId = [...new Map(batches.map((b) => [b.batchId, b])).values()].sort((a, b) => (a.batchId < b.batchId ? -1 : a.batchId > b.batchId ? 1 : 0));
+  const ledger = await client.query<{ batch_id: string }>(
     `INSERT INTO load_batches (batch_id, site, minute, counter_rows, visitor_rows)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (batch_id) DO NOTHING`,
-    [batch.batchId, batch.site, minute, batch.counters.length, batch.visitors.length],
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::int[], $5::int[])
+     ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id`,
+    [
+      byId.map((b) => b.batchId),
+      byId.map((b) => b.site),
+      byId.map((b) => utcTimestamp(b.minute)),
+      byId.map((b) => b.counters.length),
+      byId.map((b) => b.visitors.length),
+    ],
   );
-  if (ledger.rowCount === 0) {
+  const inserted = new Set(ledger.rows.map((r) => r.batch_id));
+  const fresh = byId.filter((b) => inserted.has(b.batchId));
+  if (fresh.length === 0) {
     await client.query('ROLLBACK');
-    return { status: 'already-loaded', counterRows: 0, visitorRows: 0 };
+    return batches.map(() => ({ status: 'already-loaded', counterRows: 0, visitorRows: 0 }));
   }
-  // One statement per table whatever the row count: arrays bound as parameters, unnested server-side.
-  await client.query(
-    `INSERT INTO event_counts (minute, site, event, dimension, value, count, batch_id)
-     SELECT $1::timestamp, $2, e, d, v, c, $3
-     FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[]) AS t(e, d, v, c)`,
-    [
-      minute,
-      batch.site,
-      batch.batchId,
-      batch.counters.map((r) => r.event),
-      batch.counters.map((r) => r.dimension),
-      batch.counters.map((r) => r.value),
-      batch.counters.map((r) => r.count.toString()),
-    ],
-  );
-  // Registers travel as one JSON array of arrays (PostgreSQL arrays must be rectangular).
-  const registers = batch.visitors.map((r) => packedRegisters(sketchRegisters(r.sketch, batch.batchId)));
-  await client.query(
-    `INSERT INTO unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id, registers)
-     SELECT $1::timestamp, $2, d, v, n, s, $3,
-       ARRAY(SELECT jsonb_array_elements_text($8::jsonb -> (o::int - 1))::int)
-     FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bytea[]) WITH ORDINALITY AS t(d, v, n, s, o)`,
-    [
-      minute,
-      batch.site,
-      batch.batchId,
-      batch.visitors.map((r) => r.dimension),
-      batch.visitors.map((r) => r.value),
-      batch.visitors.map((r) => r.visitors),
-      batch.visitors.map((r) => Buffer.from(r.sketch)),
-      JSON.stringify(registers),
-    ],
-  );
-  await hooks?.beforeCommit?.(batch);
+  // One COPY per table whatever the row count (text format, one line per row).
+  await copyLines(client, 'COPY event_counts (minute, site, event, dimension, value, count, batch_id) FROM STDIN', function* () {
+    for (const b of fresh) {
+      const head = `${utcTimestamp(b.minute)}\t${copyText(b.site)}\t`;
+      const tail = `\t${copyText(b.batchId)}\n`;
+      for (const r of b.counters) yield `${head}${copyText(r.event)}\t${r.dimension}\t${copyText(r.value)}\t${r.count}${tail}`;
+    }
+  });
+  await copyLines(client, 'COPY unique_visitors (minute, site, dimension, value, visitors, sketch, batch_id, registers) FROM STDIN', function* () {
+    for (const b of fresh) {
+      const head = `${utcTimestamp(b.minute)}\t${copyText(b.site)}\t`;
+      const batch = copyText(b.batchId);
+      for (const r of b.visitors) {
+        const registers = packedSketchRegisters(r.sketch, b.batchId).join(',');
+        yield `${head}${r.dimension}\t${copyText(r.value)}\t${r.visitors}\t\\\\x${Buffer.from(r.sketch.buffer, r.sketch.byteOffset, r.sketch.byteLength).toString('hex')}\t${batch}\t{${registers}}\n`;
+      }
+    }
+  });
+  for (const batch of fresh) await hooks?.beforeCommit?.(batch);
   await client.query('COMMIT');
-  return { status: 'loaded', counterRows: batch.counters.length, visitorRows: batch.visitors.length };
+  return batches.map((batch) =>
+    inserted.delete(batch.batchId)
+      ? { status: 'loaded', counterRows: batch.counters.length, visitorRows: batch.visitors.length }
+      : { status: 'already-loaded', counterRows: 0, visitorRows: 0 },
+  );
+}
+
+/** Streams `lines` into a `COPY … FROM STDIN` in chunks of about 64 KB. */
+async function copyLines(client: pg.PoolClient, sql: string, lines: () => Iterable<string>): Promise<void> {
+  function* chunks(): Iterable<string> {
+    let chunk = '';
+    for (const line of lines()) {
+      chunk += line;
+      if (chunk.length >= 1 << 16) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
+  }
+  await pipeline(Readable.from(chunks()), client.query(copyFrom(sql)));
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A value in COPY's text format: backslash, newline, carriage return and tab escaped. */
+function copyText(value: string): string {
+  return /[\\\n\r\t]/.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : value;
 }

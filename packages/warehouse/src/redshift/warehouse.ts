@@ -31,7 +31,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoadResult, MinuteBatch, QueryParams, QueryRow, Warehouse } from '../warehouse.js';
+import { loadOneByOne, type LoadResult, type MinuteBatch, type QueryParams, type QueryRow, type Warehouse } from '../warehouse.js';
 import { WarehouseError, wrapWarehouseError, type WarehouseErrorCode } from '../errors.js';
 import { readSql, splitStatements } from '../sql-files.js';
 import { DataApi, isSerializableConflict, StatementFailedError, StatementTimeoutError } from './data-api.js';
@@ -162,7 +162,7 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
     return result;
   }
 
-  return {
+  const warehouse: Warehouse = {
     dialect: 'redshift',
 
     async migrate() {
@@ -196,6 +196,10 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
       }
     },
 
+    loadBatches(batches) {
+      return loadOneByOne(warehouse, batches);
+    },
+
     async query(sql: string, params: QueryParams = {}) {
       const statement = compileDataApiParams(sql, params);
       try {
@@ -209,6 +213,7 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
       api.close();
     },
   };
+  return warehouse;
 }
 
 const HLL_ESTIMATE_FUNCTION = 'f_rta_hll_estimate';

@@ -1,4 +1,4 @@
-import type { Warehouse } from '../warehouse.js';
+import { loadOneByOne, type Warehouse } from '../warehouse.js';
 import { wrapWarehouseError } from '../errors.js';
 import { compileNamedParams } from '../named-params.js';
 import { readSql, splitStatements } from '../sql-files.js';
@@ -87,7 +87,7 @@ export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Wa
     });
   }
 
-  return {
+  const warehouse: Warehouse = {
     dialect: 'snowflake',
 
     async migrate() {
@@ -111,6 +111,10 @@ export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Wa
       }
     },
 
+    loadBatches(batches) {
+      return loadOneByOne(warehouse, batches);
+    },
+
     async query(sql, params = {}) {
       try {
         const compiled = compileNamedParams(sql, params, 'question-mark');
@@ -131,4 +135,5 @@ export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Wa
       });
     },
   };
+  return warehouse;
 }
