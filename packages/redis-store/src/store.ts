@@ -92,8 +92,11 @@ export class ClaimNotDurable extends Error {
 const FIELD_SEPARATOR = '\x1f';
 /** Minute ids have four-digit years: from here on, a bound means "every minute". */
 const LAST_MINUTE_ID_TIME = Date.UTC(9999, 11, 31, 23, 59);
-/** Pipelines of a claim's reads or deletes in flight at once (each of `scanCount` commands). */
-const CHUNKS_IN_FLIGHT = 4;
+/**
+ * A claim's MGETs or UNLINKs in flight at once (each of `scanCount` keys). Few: Redis answers a
+ * client's queued commands in one go, and the tracker's calls wait behind them.
+ */
+const CHUNKS_IN_FLIGHT = 2;
 /** How long a claim may wait for its replicas or its AOF fsync, ms. */
 const CLAIM_WAIT_MS = 5_000;
 

@@ -73,9 +73,12 @@ export class LockLost extends Error {
 const CLAIM_AHEAD = 16;
 /**
  * Buckets read ahead of the load: their reads run while earlier buckets load, which keeps Redis
- * and the warehouse busy at once. With the load's rows (`loadRows`) this bounds the memory.
+ * and the warehouse busy at once. With the load's rows (`loadRows`) this bounds the memory. More
+ * in flight made the flush no faster and the tracker's p99 during it worse: Redis runs a
+ * client's pipelined commands in one go, so the tracker waits behind all of them (4 gave 2.0–2.4×
+ * the p99 without a flush, 2 gives 1.6–1.7×).
  */
-const READ_AHEAD = 4;
+const READ_AHEAD = 2;
 
 interface HeldBucket {
   bucket: BucketRef;
