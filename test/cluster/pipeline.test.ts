@@ -129,11 +129,11 @@ describe('the pipeline on a real Redis Cluster', () => {
     expect(visitors).toHaveLength(exact.size);
     for (const row of visitors) {
       const truth = exact.get(`${(row.minute as Date).toISOString()}|${row.site}`)!;
-      // About 160 per site and minute here, and 72 such rows: within four standard errors of a
-      // HyperLogLog of 16,384 registers (0.81 % each), so that chance fails well under one run in
-      // a hundred. 2 % failed about one run in four: 2,000 sketches of 188 random ids were off by
-      // −5 to +1, 11 of them by −4 or −5.
-      expect(Math.abs(Number(row.visitors) - truth), `${row.site} ${(row.minute as Date).toISOString()}: ${row.visitors} for ${truth}`).toBeLessThanOrEqual(Math.max(2, 4 * 0.0081 * truth));
+      // About 160 per site and minute here, and 72 such rows: within five standard errors of a
+      // HyperLogLog of 16,384 registers (0.81 % each). 2 % failed about one run in four: 2,000
+      // sketches of 188 random ids were off by −5 to +1, 11 of them by −4 or −5, and runs of
+      // this test saw rows off by up to 6 (every sketch the flusher read equalled its PFCOUNT).
+      expect(Math.abs(Number(row.visitors) - truth), `${row.site} ${(row.minute as Date).toISOString()}: ${row.visitors} for ${truth}`).toBeLessThanOrEqual(Math.max(2, 5 * 0.0081 * truth));
     }
 
     // The dashboard's history (from the warehouse) for a site of each master.
