@@ -87,7 +87,9 @@ export function siteCall(
   const earlier = !!(options.live && context.earlierSessions);
   if (options.live) {
     const idle = options.live.sessionIdleMinutes;
-    const window = Math.floor(minutes[minutes.length - 1]! / (idle * 60_000));
+    // The window of the newest event: its time is the call's time (ARGV 16), which the script
+    // checks sessions against, so the two always agree.
+    const window = Math.floor(newest / (idle * 60_000));
     const g = keys.length + 1;
     keys.push(
       live.sessionsCreated(window),
