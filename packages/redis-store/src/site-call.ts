@@ -54,7 +54,9 @@ export function siteCall(
   const siteKeys = context.keys.site(site);
   const live = siteKeys.live;
   const byMinute = new Map<number, EventWrite[]>();
+  let newest = 0;
   for (const e of events) {
+    if (e.receivedAt > newest) newest = e.receivedAt;
     const minute = minuteOf(e.receivedAt);
     const list = byMinute.get(minute);
     if (list) list.push(e);
@@ -64,13 +66,13 @@ export function siteCall(
   const bucketArgs: Array<string | number> = [];
   const minutes = [...byMinute.keys()];
   const bucketIndex = new Map<number, number>();
+  const visitorsFromSessions = !!options.live && byMinute.size === 1;
   minutes.forEach((minute, i) => {
     bucketIndex.set(minute, i + 1);
     const generation = context.generation(minute);
     const bucket = context.keys.bucket({ site, minute });
     const k = keys.length + 1;
     keys.push(bucket.generation, ...bucketDataKeys(bucket, generation, context.digest(OTHER)));
-    const visitorsFromSessions = !!options.live && byMinute.size === 1;
     const part = bucketPart(minute, byMinute.get(minute)!, { generation, k, bucket, keys, digest: context.digest, visitorsFromSessions });
     if (options.live) {
       part[4] = keys.length + 1; // the live offset l
@@ -82,8 +84,6 @@ export function siteCall(
   let liveArgs: Array<string | number> = [0, 0, 0, 0];
   const sessionArgs: Array<string | number> = [];
   let sessions = 0;
-  let newest = 0;
-  for (const e of events) if (e.receivedAt > newest) newest = e.receivedAt;
   const earlier = !!(options.live && context.earlierSessions);
   if (options.live) {
     const idle = options.live.sessionIdleMinutes;
@@ -197,7 +197,7 @@ function bucketPart(
     visitors.size,
     groups.get(PAGEVIEW_EVENT)?.index ?? 0,
   ];
-  for (const [name] of groups) args.push(name, groups.get(name)!.count);
+  for (const [name, g] of groups) args.push(name, g.count);
   let counterGroups = 0;
   for (const [name, g] of groups) {
     const prefix = `${name}\x1f`;

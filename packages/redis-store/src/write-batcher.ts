@@ -100,7 +100,7 @@ export class WriteBatcher {
    */
   private readonly idPrefix = randomBytes(9).toString('base64url');
   private calls = 0;
-  private readonly tokenStart = randomBytes(6).readUIntBE(0, 6);
+  private nextToken = randomBytes(6).readUIntBE(0, 6);
   /** Sites whose sessions the earlier version's keys may still hold (see "Upgrade" in the script): unknown until a call says. */
   private readonly noEarlierSessions = new Set<string>();
 
@@ -162,7 +162,7 @@ export class WriteBatcher {
         generation: (minute) => generations.get(minute) ?? 0,
         digest: (page) => this.digest(page),
         callId,
-        token: ((this.tokenStart + this.calls * MAX_ATTEMPTS + attempt) % 2 ** 48).toString(16).padStart(12, '0'),
+        token: (this.nextToken++ % 2 ** 48).toString(16).padStart(12, '0'),
         earlierSessions: !this.noEarlierSessions.has(batch.site),
       });
       const reply = (await this.call(call.keys, call.args)) as number[];
