@@ -41,6 +41,7 @@ export const configDefaults = {
   METRICS_PORT: '',
   METRICS_TOKEN: '',
   TRUST_PROXY: 'false',
+  GEOIP_DATABASE: '',
   LOG_LEVEL: 'info',
 } as const;
 
@@ -152,6 +153,7 @@ const schema = z.object({
       return z.NEVER;
     }
   }),
+  GEOIP_DATABASE: z.string().transform((s) => s.trim()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }),
@@ -179,6 +181,8 @@ export interface AppConfig {
   sites: string[];
   /** Proxies trusted to report the client address in `X-Forwarded-For`; 0 = none. */
   trustProxy: TrustProxy;
+  /** A `.mmdb` file to read countries (and regions and cities) from; undefined: the bundled country database. */
+  geoDatabase: string | undefined;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   maxValuesPerDimension: number;
   /** A visit ends after this many minutes without a hit. */
@@ -298,6 +302,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: { 
     port: c.PORT,
     sites: c.SITES,
     trustProxy: c.TRUST_PROXY,
+    geoDatabase: c.GEOIP_DATABASE === '' ? undefined : c.GEOIP_DATABASE,
     logLevel: c.LOG_LEVEL,
     maxValuesPerDimension: c.MAX_VALUES_PER_DIMENSION,
     sessionIdleMinutes: c.SESSION_IDLE_MINUTES,

@@ -37,6 +37,15 @@ export interface TrackedEvent {
   /** Referrer host without `www.`, or `(direct)` for none or same site. */
   referrer: string;
   device: Device;
+  /** Browser name and major version, or `(unknown)` (see classifyUserAgent). */
+  browser: string;
+  /** Operating system name, or `(unknown)`. */
+  os: string;
+  /** ISO 3166-1 alpha-2 country of the client address, or `(unknown)`; the address is not kept. */
+  country: string;
+  /** Region and city, only from a database that has them (`GEOIP_DATABASE`). */
+  region?: string;
+  city?: string;
   utmSource?: string;
   utmMedium?: string;
   utmCampaign?: string;

@@ -1,5 +1,6 @@
 import { DEFAULT_EVENT, EVENT_NAME, LIMITS, RESERVED_EVENTS } from './limits.js';
 import type { RawEvent, RejectionReason, RequestContext, TrackedEvent } from './event.js';
+import { UNKNOWN_PLACE, type Place } from './geo.js';
 import { classifyUserAgent } from './user-agent.js';
 import { visitorId } from './visitor.js';
 
@@ -8,6 +9,8 @@ export interface ValidateOptions {
   sites: ReadonlySet<string>;
   /** Today's visitor salt. */
   salt: string;
+  /** Where a client address is (a GeoDatabase); without it every country is `(unknown)`. */
+  geo?: { lookup(ip: string): Place } | undefined;
 }
 
 export type EventValidation =
@@ -83,8 +86,9 @@ function derive(raw: RawEvent, context: RequestContext, options: ValidateOptions
 
   const referrer = referrerHost(optionalString(raw.ref), site);
   const userAgent = context.userAgent.slice(0, LIMITS.userAgentLength);
-  const { bot, device } = classifyUserAgent(userAgent);
+  const { bot, device, browser, os } = classifyUserAgent(userAgent);
   const utm = query === '' ? undefined : new URLSearchParams(query);
+  const place = options.geo?.lookup(context.ip);
 
   return {
     bot: bot && !allowBots,
@@ -94,6 +98,11 @@ function derive(raw: RawEvent, context: RequestContext, options: ValidateOptions
       path,
       referrer,
       device,
+      browser,
+      os,
+      country: place?.country ?? UNKNOWN_PLACE,
+      region: place?.region,
+      city: place?.city,
       utmSource: utm && utmValue(utm.get('utm_source')),
       utmMedium: utm && utmValue(utm.get('utm_medium')),
       utmCampaign: utm && utmValue(utm.get('utm_campaign')),
