@@ -80,7 +80,8 @@ local ua = "${CHROME_UA}"
 request = function()
   local path = math.random(1, 1000)
   local uid = math.random(1, 100000)
-  return wrk.format("GET", "/p.gif?site=example.com&path=%2Fp%2F" .. path .. "&uid=u" .. uid, { ["User-Agent"] = ua })
+  local ip = math.random(1, 223) .. "." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
+  return wrk.format("GET", "/p.gif?site=example.com&path=%2Fp%2F" .. path .. "&uid=u" .. uid, { ["User-Agent"] = ua, ["X-Forwarded-For"] = ip })
 end
 `;
 let scriptPath: string | undefined;
@@ -97,7 +98,7 @@ export interface LoadResult {
   wrkCores: number;
 }
 
-/** Runs wrk against 127.0.0.1:`port`: `GET /p.gif` on 1,000 pages for 100,000 visitors, Chrome's user agent. */
+/** Runs wrk against 127.0.0.1:`port`: `GET /p.gif` on 1,000 pages for 100,000 visitors, Chrome's user agent, a random public-looking client address in X-Forwarded-For. */
 export function wrk(port: number, options: { seconds: number; threads?: number; connections?: number }): Promise<LoadResult> {
   scriptPath ??= (() => {
     const path = join(tmpdir(), `rta-bench-${process.pid}.lua`);

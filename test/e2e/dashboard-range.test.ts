@@ -157,7 +157,7 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     await open(`?site=${SITE}&range=custom&from=2026-03-01&to=2026-03-07`);
     const range = { site: SITE, from: at('2026-03-01T00:00'), to: at('2026-03-08T00:00') };
     const links = await page.locator('a.csv').evaluateAll((as) => as.map((a) => ({ query: a.getAttribute('data-query')!, kind: a.getAttribute('data-kind')! })));
-    expect(links.map((l) => l.query).sort()).toEqual(['top-campaigns', 'top-devices', 'top-entry-pages', 'top-pages', 'top-referrers', 'traffic', 'traffic', 'visitors', 'visitors']);
+    expect(links.map((l) => l.query).sort()).toEqual(['top-browsers', 'top-campaigns', 'top-countries', 'top-devices', 'top-entry-pages', 'top-os', 'top-pages', 'top-referrers', 'traffic', 'traffic', 'visitors', 'visitors']);
     const columns = new Map(listQueries('duckdb').map((q) => [q.name, q.columns]));
     for (const [i, link] of links.entries()) {
       const download = page.waitForEvent('download');

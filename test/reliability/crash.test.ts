@@ -58,6 +58,11 @@ describe.each(Object.keys(warehouseFixtures))('crash safety on %s', (kind) => {
           path: `/p/${Math.floor(rand() * 400)}`,
           referrer: rand() < 0.5 ? '(direct)' : 'google.com',
           device: rand() < 0.5 ? 'desktop' : 'mobile',
+          country: ['US', 'DE', '(unknown)'][i % 3],
+          region: i % 5 === 0 ? 'Berlin' : undefined,
+          city: i % 5 === 0 ? 'Berlin' : undefined,
+          browser: i % 2 === 0 ? 'Chrome 124' : 'Firefox 128',
+          os: i % 4 === 0 ? 'Linux' : 'Windows',
           visitorId: `u:${Math.floor(rand() * 5_000)}`,
           receivedAt: minute + 1_000,
         };

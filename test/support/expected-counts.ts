@@ -3,12 +3,22 @@ import type { EventWrite } from '@rta/redis-store';
 /**
  * Adds one event to the counters the warehouse must end up with, keyed as
  * `warehouseCounts` keys them (`minuteISO|site|event|dimension|value`): the event's total,
- * page, referrer and device (events written without UTM values).
+ * page, referrer and device, and each of its other dimensions it has a value for.
  */
 export function addExpected(expected: Map<string, number>, e: EventWrite): void {
   const minute = Math.floor(e.receivedAt / 60_000) * 60_000;
   const base = `${new Date(minute).toISOString()}|${e.site}|${e.event}`;
-  for (const key of [`${base}|total|`, `${base}|page|${e.path}`, `${base}|referrer|${e.referrer}`, `${base}|device|${e.device}`]) {
-    expected.set(key, (expected.get(key) ?? 0) + 1);
-  }
+  const optional: Array<[string, string | undefined]> = [
+    ['utm_source', e.utmSource],
+    ['utm_medium', e.utmMedium],
+    ['utm_campaign', e.utmCampaign],
+    ['country', e.country],
+    ['region', e.region],
+    ['city', e.city],
+    ['browser', e.browser],
+    ['os', e.os],
+  ];
+  const keys = [`${base}|total|`, `${base}|page|${e.path}`, `${base}|referrer|${e.referrer}`, `${base}|device|${e.device}`];
+  for (const [dimension, value] of optional) if (value) keys.push(`${base}|${dimension}|${value}`);
+  for (const key of keys) expected.set(key, (expected.get(key) ?? 0) + 1);
 }

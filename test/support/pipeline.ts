@@ -27,6 +27,8 @@ export async function startTestTracker(options: {
   /** The tracker's Redis client (closed with the tracker); default one to the shared test Redis. */
   redis?: RedisClient;
   waitReplicas?: number;
+  /** Trust X-Forwarded-For from loopback; default: with a test clock only. */
+  trustProxy?: boolean;
 }): Promise<TestTracker> {
   let now = options.now === 'real' ? 0 : options.now;
   const redis = options.redis ?? testRedis({ autoPipelining: true });
@@ -35,7 +37,7 @@ export async function startTestTracker(options: {
     sites: options.sites,
     prefix: options.prefix,
     maxValuesPerDimension: options.maxValuesPerDimension,
-    trustProxy: options.now !== 'real',
+    trustProxy: options.trustProxy ?? options.now !== 'real',
     clock: options.now === 'real' ? Date.now : () => now,
     dashboardToken: options.dashboardToken,
     warehouse: options.warehouse,

@@ -8,6 +8,25 @@ export const USER_AGENTS = {
   tablet: 'Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
 } as const;
 export type DeviceName = keyof typeof USER_AGENTS;
+/** What ua-parser-js makes of each user agent: the `browser` and `os` dimensions. */
+export const BROWSER_AND_OS: Record<DeviceName, { browser: string; os: string }> = {
+  desktop: { browser: 'Chrome 124', os: 'Windows' },
+  mobile: { browser: 'Mobile Safari 17', os: 'iOS' },
+  tablet: { browser: 'Mobile Safari 17', os: 'iOS' },
+};
+
+/**
+ * Address blocks of one country each in the bundled geolocation database (every /24 of them
+ * checked against the pinned @ip-location-db/geo-whois-asn-country-mmdb), and a private block,
+ * which no database places.
+ */
+const COUNTRY_BLOCKS = [
+  { country: '(unknown)', address: (v: number) => `10.${(v >> 16) & 255}.${(v >> 8) & 255}.${v & 255}` },
+  { country: 'US', address: (v: number) => `8.8.${(v >> 8) & 255}.${v & 255}` },
+  { country: 'DE', address: (v: number) => `217.0.${(v >> 8) & 255}.${v & 255}` },
+  { country: 'JP', address: (v: number) => `133.0.${(v >> 8) & 255}.${v & 255}` },
+  { country: 'ZA', address: (v: number) => `41.0.${(v >> 8) & 255}.${v & 255}` },
+];
 
 const REFERRERS: Array<{ ref: string; host: (site: string) => string }> = [
   { ref: '', host: () => '(direct)' },
@@ -36,7 +55,7 @@ export interface Hit {
   ip: string;
   userAgent: string;
   visitorKey: string;
-  expected: { referrer: string; device: DeviceName; utm?: { source?: string; medium?: string; campaign?: string } };
+  expected: { referrer: string; device: DeviceName; country: string; utm?: { source?: string; medium?: string; campaign?: string } };
 }
 
 export interface TrafficOptions {
@@ -64,11 +83,11 @@ export function generateTraffic(options: TrafficOptions): Hit[] {
   const rand = random(options.seed ?? 42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   const devices = Object.keys(USER_AGENTS) as DeviceName[];
-  const visitors = Array.from({ length: options.visitors }, (_, v) => ({
-    uid: v % 2 === 0 ? `visitor-${v}` : undefined,
-    ip: `10.${(v >> 16) & 255}.${(v >> 8) & 255}.${v & 255}`,
-    device: devices[v % devices.length]!,
-  }));
+  if (options.visitors > 65_536) throw new Error('generateTraffic: at most 65,536 visitors (one address block per country)');
+  const visitors = Array.from({ length: options.visitors }, (_, v) => {
+    const block = COUNTRY_BLOCKS[v % COUNTRY_BLOCKS.length]!;
+    return { uid: v % 2 === 0 ? `visitor-${v}` : undefined, ip: block.address(v), country: block.country, device: devices[v % devices.length]! };
+  });
   const hits: Hit[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < options.events; i++) {
@@ -92,7 +111,7 @@ export function generateTraffic(options: TrafficOptions): Hit[] {
       ip: visitor.ip,
       userAgent: USER_AGENTS[visitor.device],
       visitorKey: `${site}|${visitor.uid ?? visitor.ip}`,
-      expected: { referrer: referrer.host(site), device: visitor.device, utm: campaign },
+      expected: { referrer: referrer.host(site), device: visitor.device, country: visitor.country, utm: campaign },
     });
     const hit = hits.at(-1)!;
     if (!seen.has(hit.visitorKey)) {
@@ -161,6 +180,9 @@ export function expectedCounts(hits: readonly Hit[], minuteStart: (index: number
     add(`${base}|page|${h.path}`);
     add(`${base}|referrer|${h.expected.referrer}`);
     add(`${base}|device|${h.expected.device}`);
+    add(`${base}|country|${h.expected.country}`);
+    add(`${base}|browser|${BROWSER_AND_OS[h.expected.device].browser}`);
+    add(`${base}|os|${BROWSER_AND_OS[h.expected.device].os}`);
     if (h.expected.utm?.source) add(`${base}|utm_source|${h.expected.utm.source}`);
     if (h.expected.utm?.medium) add(`${base}|utm_medium|${h.expected.utm.medium}`);
     if (h.expected.utm?.campaign) add(`${base}|utm_campaign|${h.expected.utm.campaign}`);

@@ -2,9 +2,24 @@ import { createHash } from 'node:crypto';
 
 /**
  * Counter dimensions, in the order the track script takes them. `entry_page` is written only for
- * the visit events below (the page a visit started on).
+ * the visit events below (the page a visit started on); `region` and `city` only when the
+ * tracker's geolocation database has them.
  */
-export const DIMENSIONS = ['total', 'page', 'referrer', 'device', 'utm_source', 'utm_medium', 'utm_campaign', 'entry_page'] as const;
+export const DIMENSIONS = [
+  'total',
+  'page',
+  'referrer',
+  'device',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'entry_page',
+  'country',
+  'region',
+  'city',
+  'browser',
+  'os',
+] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 /** Sites become part of key names, so only plain host names are allowed (checked at config time). */
@@ -55,6 +70,8 @@ export interface BucketRef {
  *                           `<start minute id>\x1f<entry page>` (loaded into the start minute)
  * - `…:u:<gen>`             site HyperLogLog of visitor ids
  * - `…:up:<sha1>:<gen>`     page HyperLogLog; the page enters the name only as a digest
+ * - `…:ue:<sha1>:<gen>`     HyperLogLog of a custom event's visitors (any event but page views),
+ *                           named by the event name's digest
  *
  * Per site: `<tag>:pending` (sorted set of the site's buckets holding data or open claims,
  * member and score the minute id, written in the same script as the counters) and the live
@@ -172,7 +189,11 @@ export class BucketKeys {
   pageHll(digest: string, generation: number): string {
     return `${this.base}:up:${digest}:${generation}`;
   }
-  /** Every data key of a generation but the page HyperLogLogs. */
+  /** The HyperLogLog of a custom event's visitors, named by the event name's digest (see pageDigest). */
+  eventHll(digest: string, generation: number): string {
+    return `${this.base}:ue:${digest}:${generation}`;
+  }
+  /** Every data key of a generation but the page and event HyperLogLogs. */
   dataKeys(generation: number): string[] {
     return [
       this.eventCount(generation),

@@ -9,7 +9,13 @@ const DEVICE = DIMENSIONS.indexOf('device') + 1;
 const UTM_SOURCE = DIMENSIONS.indexOf('utm_source') + 1;
 const UTM_MEDIUM = DIMENSIONS.indexOf('utm_medium') + 1;
 const UTM_CAMPAIGN = DIMENSIONS.indexOf('utm_campaign') + 1;
-
+const COUNTRY = DIMENSIONS.indexOf('country') + 1;
+const REGION = DIMENSIONS.indexOf('region') + 1;
+const CITY = DIMENSIONS.indexOf('city') + 1;
+const BROWSER = DIMENSIONS.indexOf('browser') + 1;
+const OS = DIMENSIONS.indexOf('os') + 1;
+/** The dimensions counted per event besides page (entry_page is the store's, from sessions). */
+const EVENT_DIMENSIONS = [REFERRER, DEVICE, UTM_SOURCE, UTM_MEDIUM, UTM_CAMPAIGN, COUNTRY, REGION, CITY, BROWSER, OS];
 
 /** How long a call marker outlives its call: longer than any retry of the call. */
 export const CALL_MARKER_SECONDS = 120;
@@ -125,13 +131,14 @@ export function siteCall(
     sessions,
     String(Math.floor(newest / 1_000)).padStart(10, '0'),
     earlier ? 1 : 0,
+    DIMENSIONS.length,
     ...bucketArgs,
     ...sessionArgs,
   ];
   return { keys, args, minutes };
 }
 
-/** The generation's keys in the order the script takes them after the generation key (k+1 … k+12). */
+/** The generation's keys in the order the script takes them after the generation key (k+1 … k+4+D). */
 function bucketDataKeys(bucket: BucketKeys, generation: number, otherDigest: string): string[] {
   return [
     bucket.eventCount(generation),
@@ -146,7 +153,7 @@ interface EventGroup {
   /** 1-based position among the bucket's event names. */
   index: number;
   count: number;
-  /** Per dimension number 3..7 (all but page), value → count. */
+  /** Per dimension number of EVENT_DIMENSIONS, value → count. */
   values: Map<number, Map<string, number>>;
   /** Page → the visitor id of each of its events. */
   pages: Map<string, string[]>;
@@ -169,7 +176,7 @@ function bucketPart(
   for (const e of events) {
     let g = groups.get(e.event);
     if (!g) {
-      g = { index: groups.size + 1, count: 0, values: new Map([[REFERRER, new Map()], [DEVICE, new Map()], [UTM_SOURCE, new Map()], [UTM_MEDIUM, new Map()], [UTM_CAMPAIGN, new Map()]]), pages: new Map() };
+      g = { index: groups.size + 1, count: 0, values: new Map(EVENT_DIMENSIONS.map((d) => [d, new Map()])), pages: new Map() };
       groups.set(e.event, g);
     }
     g.count++;
@@ -178,6 +185,11 @@ function bucketPart(
     add(g.values.get(UTM_SOURCE)!, e.utmSource);
     add(g.values.get(UTM_MEDIUM)!, e.utmMedium);
     add(g.values.get(UTM_CAMPAIGN)!, e.utmCampaign);
+    add(g.values.get(COUNTRY)!, e.country);
+    add(g.values.get(REGION)!, e.region);
+    add(g.values.get(CITY)!, e.city);
+    add(g.values.get(BROWSER)!, e.browser);
+    add(g.values.get(OS)!, e.os);
     const ids = g.pages.get(e.path);
     if (ids) ids.push(e.visitorId);
     else g.pages.set(e.path, [e.visitorId]);
@@ -207,6 +219,7 @@ function bucketPart(
       args.push(prefix + page, ids.length);
       for (const id of ids) args.push(id);
     }
+    if (name !== PAGEVIEW_EVENT) at.keys.push(at.bucket.eventHll(at.digest(name), at.generation));
     counterGroups++;
     for (const [dimension, values] of g.values) {
       if (values.size === 0) continue;

@@ -4,6 +4,8 @@ import {
   AnalyticsKeys,
   DIMENSIONS,
   ENGAGED_VISIT_EVENT,
+  PAGEVIEW_EVENT,
+  VISIT_EVENT,
   OTHER,
   minuteId,
   minuteOf,
@@ -64,14 +66,14 @@ export interface ClaimedBatch {
   /** Events counted in this claim. */
   events: number;
   counters: ClaimedCounter[];
-  visitors: Array<{ dimension: 'total' | 'page'; value: string; visitors: number; sketch: Uint8Array }>;
+  visitors: Array<{ dimension: 'total' | 'page' | 'event'; value: string; visitors: number; sketch: Uint8Array }>;
   /**
    * Engaged visits of visits that started in an earlier minute, by that minute: they belong to
    * the minute the visit started, and load as batches of their own (`<batch id>+<minute id>`).
    */
   earlier: Array<{ batchId: string; minute: Date; counters: ClaimedCounter[] }>;
-  /** The page HyperLogLog keys of the claim, which `deleteClaim` deletes. */
-  pageSketchKeys: string[];
+  /** The page and event HyperLogLog keys of the claim, which `deleteClaim` deletes. */
+  sketchKeys: string[];
 }
 
 /** PFCOUNT of a sketch read with GET; a string that is not a HyperLogLog fails the read, naming the batch. */
@@ -317,6 +319,7 @@ export class AnalyticsStore {
     ]);
     const counters: ClaimedCounter[] = [];
     const pages = new Set<string>();
+    const customEvents = new Set<string>();
     DIMENSIONS.forEach((dimension, d) => {
       for (const [field, count] of hashes[d]!) {
         const cut = field.indexOf(FIELD_SEPARATOR);
@@ -324,6 +327,7 @@ export class AnalyticsStore {
         const value = field.slice(cut + 1);
         counters.push({ event: field.slice(0, cut), dimension, value, count: BigInt(count) });
         if (dimension === 'page') pages.add(value);
+        else if (dimension === 'total') customEvents.add(field.slice(0, cut));
       }
     });
     const earlier = new Map<string, ClaimedCounter[]>();
@@ -339,12 +343,19 @@ export class AnalyticsStore {
       else rows.push({ event: ENGAGED_VISIT_EVENT, dimension: 'total', value: '', count: n });
       rows.push({ event: ENGAGED_VISIT_EVENT, dimension: 'entry_page', value: field.slice(cut + 1), count: n });
     }
-    const values = ['', ...pages];
-    const pageSketchKeys = [...pages].map((page) => keys.pageHll(pageDigest(page), gen));
-    const sketches = await this.getBuffers([keys.siteHll(gen), ...pageSketchKeys]);
+    // Custom events have sketches; page views' are the site's, visits' are derived, and the
+    // "(other)" event past the guard has none.
+    for (const event of [PAGEVIEW_EVENT, VISIT_EVENT, ENGAGED_VISIT_EVENT, OTHER]) customEvents.delete(event);
+    const sketched: Array<{ dimension: ClaimedBatch['visitors'][number]['dimension']; value: string; key: string }> = [
+      { dimension: 'total', value: '', key: keys.siteHll(gen) },
+      ...[...pages].map((page) => ({ dimension: 'page' as const, value: page, key: keys.pageHll(pageDigest(page), gen) })),
+      ...[...customEvents].map((event) => ({ dimension: 'event' as const, value: event, key: keys.eventHll(pageDigest(event), gen) })),
+    ];
+    const sketches = await this.getBuffers(sketched.map((s) => s.key));
     const visitors: ClaimedBatch['visitors'] = [];
     sketches.forEach((sketch, i) => {
-      if (sketch) visitors.push({ dimension: i === 0 ? 'total' : 'page', value: values[i]!, visitors: visitorsOf(sketch, claim.batchId), sketch });
+      const { dimension, value } = sketched[i]!;
+      if (sketch) visitors.push({ dimension, value, visitors: visitorsOf(sketch, claim.batchId), sketch });
     });
     return {
       batchId: claim.batchId,
@@ -354,15 +365,15 @@ export class AnalyticsStore {
       counters,
       visitors,
       earlier: [...earlier].map(([start, rows]) => ({ batchId: `${claim.batchId}+${start}`, minute: new Date(parseMinuteId(start)), counters: rows })),
-      pageSketchKeys,
+      sketchKeys: sketched.slice(1).map((s) => s.key),
     };
   }
 
   /** Deletes a claimed generation after the warehouse committed it. Safe to repeat. */
-  async deleteClaim(claim: Claim, batch: Pick<ClaimedBatch, 'pageSketchKeys'>): Promise<void> {
+  async deleteClaim(claim: Claim, batch: Pick<ClaimedBatch, 'sketchKeys'>): Promise<void> {
     const keys = this.keys.bucket(claim.bucket);
     const gen = claim.generation;
-    await this.inChunks(batch.pageSketchKeys, (chunk) => this.redis.unlink(...chunk));
+    await this.inChunks(batch.sketchKeys, (chunk) => this.redis.unlink(...chunk));
     // The claim entry goes last and with the rest, so a crash before it repeats a harmless delete.
     await this.redis
       .multi()

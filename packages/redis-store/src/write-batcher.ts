@@ -14,6 +14,12 @@ export interface EventWrite {
   path: string;
   referrer: string;
   device: string;
+  /** Absent in writes of callers that do not know them (counted as nothing, not `(unknown)`). */
+  country?: string | undefined;
+  region?: string | undefined;
+  city?: string | undefined;
+  browser?: string | undefined;
+  os?: string | undefined;
   utmSource?: string | undefined;
   utmMedium?: string | undefined;
   utmCampaign?: string | undefined;

@@ -44,9 +44,9 @@ async function cleanup(): Promise<void> {
 describe('AnalyticsStore', () => {
   it('counts, claims, reads and deletes a bucket', async () => {
     await store.track([
-      event({ utmSource: 'news', path: '/a' }),
-      event({ visitorId: 'u:2', path: '/a', referrer: 'news.ycombinator.com', device: 'mobile' }),
-      event({ event: 'signup', visitorId: 'u:2', path: '/b' }),
+      event({ utmSource: 'news', path: '/a', country: 'DE', region: 'Berlin', city: 'Berlin', browser: 'Firefox 128', os: 'Linux' }),
+      event({ visitorId: 'u:2', path: '/a', referrer: 'news.ycombinator.com', device: 'mobile', country: 'US', browser: 'Mobile Safari 17', os: 'iOS' }),
+      event({ event: 'signup', visitorId: 'u:2', path: '/b', country: 'US', browser: 'Mobile Safari 17', os: 'iOS' }),
     ]);
     const bucket = { site: 'example.com', minute: minuteOf(T0) };
     expect(await store.pendingBuckets(T0 + 60_000)).toEqual([bucket]);
@@ -77,10 +77,22 @@ describe('AnalyticsStore', () => {
         'pageview|device|mobile|1',
         'signup|device|desktop|1',
         'pageview|utm_source|news|1',
+        'pageview|country|DE|1',
+        'pageview|country|US|1',
+        'signup|country|US|1',
+        'pageview|region|Berlin|1',
+        'pageview|city|Berlin|1',
+        'pageview|browser|Firefox 128|1',
+        'pageview|browser|Mobile Safari 17|1',
+        'signup|browser|Mobile Safari 17|1',
+        'pageview|os|Linux|1',
+        'pageview|os|iOS|1',
+        'signup|os|iOS|1',
       ].sort(),
     );
     const visitors = batch.visitors.map((v) => `${v.dimension}|${v.value}|${v.visitors}`).sort();
-    expect(visitors).toEqual(['page|/a|2', 'page|/b|1', 'total||2']);
+    // A custom event's visitors have a sketch of their own (for goals); page views' are the site's.
+    expect(visitors).toEqual(['event|signup|1', 'page|/a|2', 'page|/b|1', 'total||2']);
     expect(Buffer.from(batch.visitors[0]!.sketch).subarray(0, 4).toString()).toBe('HYLL');
 
     expect((await store.openClaims(bucket)).map((c) => c.generation)).toEqual([0, 1]);

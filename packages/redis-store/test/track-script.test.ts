@@ -32,6 +32,40 @@ afterEach(async () => {
 afterAll(() => redis.disconnect());
 
 describe('the track script', () => {
+  it("keeps a sketch of each custom event's visitors across its pages and buckets, none for page views or a name past the guard", async () => {
+    prefix = `t${randomBytes(5).toString('hex')}`;
+    const store = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 4, live: {} });
+    // Two buckets in one call (visitors from the call's events), then one bucket (visitors from sessions).
+    await store.track([
+      event({ event: 'signup', visitorId: 'u:1', path: '/a' }),
+      event({ event: 'signup', visitorId: 'u:2', path: '/b' }),
+      event({ event: 'signup', visitorId: 'u:2', path: '/a' }),
+      event({ event: 'download', visitorId: 'u:3', path: '/a' }),
+      event({ visitorId: 'u:4', path: '/a', receivedAt: T0 - 60_000 }),
+    ]);
+    await store.track([event({ event: 'signup', visitorId: 'u:5', path: '/c' }), event({ event: 'late', visitorId: 'u:6' })]);
+    const sketches = async (minute: number) => {
+      const claim = (await store.claim({ site: 'example.com', minute }))!;
+      const batch = await store.readClaim(claim);
+      await store.deleteClaim(claim, batch);
+      return Object.fromEntries(batch.visitors.map((v) => [`${v.dimension} ${v.value}`, v.visitors]));
+    };
+    // The minute's event names: visit, engaged_visit (u:2's second hit), signup, download, then
+    // 'late', past the guard of 4: it is "(other)", which has no sketch (and its page, the fifth
+    // page field, goes to the "(other)" page sketch).
+    expect(await sketches(minuteOf(T0))).toEqual({
+      'total ': 5,
+      'page /a': 3,
+      'page /b': 1,
+      'page /c': 1,
+      'page (other)': 1,
+      'event signup': 3,
+      'event download': 1,
+    });
+    expect(await sketches(minuteOf(T0) - 60_000)).toEqual({ 'total ': 1, 'page /a': 1 });
+    expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':ue:'))).toEqual([]);
+  });
+
   it('creates at most SESSION_CAP sessions per window, estimates the visits of the rest, and says how many it capped', async () => {
     prefix = `t${randomBytes(5).toString('hex')}`;
     let capped = 0;

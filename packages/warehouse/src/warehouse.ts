@@ -40,10 +40,20 @@ export const COUNTER_DIMENSIONS = [
   'utm_campaign',
   /** The page a visit started on; only for the events `visit` and `engaged_visit`. */
   'entry_page',
+  /** ISO 3166-1 alpha-2 code of the client address, or `(unknown)`. */
+  'country',
+  /** Region and city names: only from a geolocation database that has them (`GEOIP_DATABASE`). */
+  'region',
+  'city',
+  /** Browser name and major version (`Chrome 131`), or `(unknown)`. */
+  'browser',
+  /** Operating system name, or `(unknown)`. */
+  'os',
 ] as const;
 export type CounterDimension = (typeof COUNTER_DIMENSIONS)[number];
 
-export const VISITOR_DIMENSIONS = ['total', 'page'] as const;
+/** `event`: the visitors of a custom event (any but `pageview`), value the event name. */
+export const VISITOR_DIMENSIONS = ['total', 'page', 'event'] as const;
 export type VisitorDimension = (typeof VISITOR_DIMENSIONS)[number];
 
 /** One row of `event_counts`: events counted in one minute (UTC, second 0). */

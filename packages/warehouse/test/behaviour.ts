@@ -239,6 +239,15 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
             count('visit', 'total', ''),
             count('visit', 'entry_page', '/'),
             count('pageview', 'utm_source', 'newsletter'),
+            { event: 'pageview', dimension: 'country', value: 'DE', count: 3n },
+            { event: 'pageview', dimension: 'country', value: 'US', count: 8n },
+            { event: 'pageview', dimension: 'country', value: '(unknown)', count: 1n },
+            { event: 'signup', dimension: 'country', value: 'FR', count: 2n },
+            count('pageview', 'region', 'Bavaria'),
+            count('pageview', 'city', 'München'),
+            { event: 'pageview', dimension: 'browser', value: 'Chrome 131', count: 7n },
+            { event: 'pageview', dimension: 'browser', value: 'Firefox 128', count: 5n },
+            { event: 'pageview', dimension: 'os', value: 'Windows', count: 12n },
           ],
         }),
       );
@@ -247,6 +256,13 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
         expect(rows.length, query.name).toBeGreaterThan(0);
         expect(Object.keys(rows[0]!), query.name).toEqual(query.columns);
       }
+      // Page views only, most first; another event's countries are not page views.
+      const top = async (name: string) => (await runNamedQuery(warehouse, name, { ...range, site, limit: 10 })).map((r) => Object.values(r).map(String).join(' '));
+      expect(await top('top-countries')).toEqual(['US 8', 'DE 3', '(unknown) 1']);
+      expect(await top('top-browsers')).toEqual(['Chrome 131 7', 'Firefox 128 5']);
+      expect(await top('top-os')).toEqual(['Windows 12']);
+      expect(await top('top-regions')).toEqual(['Bavaria 1']);
+      expect(await top('top-cities')).toEqual(['München 1']);
     });
   });
 }

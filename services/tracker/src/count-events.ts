@@ -1,4 +1,4 @@
-import { validateEvent, type RawEvent, type RejectionReason, type RequestContext } from '@rta/events';
+import { validateEvent, type GeoDatabase, type RawEvent, type RejectionReason, type RequestContext } from '@rta/events';
 import type { AnalyticsStore, BotCounts, EventWrite } from '@rta/redis-store';
 import type { TrackerMetrics } from './metrics.js';
 import type { DailySalt } from './salt.js';
@@ -21,6 +21,8 @@ export interface CountDeps {
   salt: DailySalt;
   sites: ReadonlySet<string>;
   metrics: TrackerMetrics;
+  /** Countries (and regions and cities) of client addresses; absent: every country `(unknown)`. */
+  geo?: GeoDatabase;
 }
 
 /** What the pixel and the beacon need besides CountDeps. */
@@ -42,7 +44,7 @@ export async function countEvents(raws: readonly RawEvent[], context: RequestCon
   const result: CountResult = { accepted: 0, bots: 0, rejected: [] };
   raws.forEach((raw, index) => {
     // Without today's salt the visitor ids are wrong, but then nothing is written (below).
-    const validation = validateEvent(raw, context, { sites: deps.sites, salt: salt ?? '' });
+    const validation = validateEvent(raw, context, { sites: deps.sites, salt: salt ?? '', geo: deps.geo });
     if (!validation.ok) {
       result.rejected.push({ index, reason: validation.reason });
       deps.metrics.rejected.inc({ reason: validation.reason });

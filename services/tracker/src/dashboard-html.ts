@@ -121,6 +121,9 @@ ${historyTable('h-referrers', 'Referrers', ['Referrer', 'Views'], 'top-referrers
 ${historyTable('h-entry', 'Entry pages', ['Page', 'Visits', 'Bounce'], 'top-entry-pages')}
 ${historyTable('h-devices', 'Devices', ['Device', 'Views'], 'top-devices')}
 ${historyTable('h-campaigns', 'UTM', ['Parameter', 'Value', 'Views'], 'top-campaigns')}
+${historyTable('h-countries', 'Countries', ['Country', 'Views'], 'top-countries')}
+${historyTable('h-browsers', 'Browsers', ['Browser', 'Views'], 'top-browsers')}
+${historyTable('h-os', 'Operating systems', ['System', 'Views'], 'top-os')}
 </div>
 </section>
 </main>

@@ -40,6 +40,10 @@ export interface History {
     topEntryPages: Array<{ value: string; visits: number; bounceRate: number | null }>;
     devices: Array<{ value: string; pageviews: number }>;
     campaigns: Array<{ dimension: string; value: string; pageviews: number }>;
+    /** ISO 3166-1 alpha-2 codes, or `(unknown)`. */
+    countries: Array<{ value: string; pageviews: number }>;
+    browsers: Array<{ value: string; pageviews: number }>;
+    operatingSystems: Array<{ value: string; pageviews: number }>;
   };
   /** The period compared with (see DateRange.previous) and its totals. */
   previous: { from: string; to: string; totals: Totals };
@@ -117,6 +121,9 @@ export async function readHistory(warehouse: Warehouse, site: string, range: Dat
         value: String(r.value),
         pageviews: num(r.pageviews),
       })),
+      countries: (await run('top-countries', shown)).map((r) => ({ value: String(r.country), pageviews: num(r.pageviews) })),
+      browsers: (await run('top-browsers', shown)).map((r) => ({ value: String(r.browser), pageviews: num(r.pageviews) })),
+      operatingSystems: (await run('top-os', shown)).map((r) => ({ value: String(r.os), pageviews: num(r.pageviews) })),
     },
     previous: { from: range.previous.from.toISOString(), to: range.previous.to.toISOString(), totals: previousTotals },
     change: {

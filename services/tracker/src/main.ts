@@ -53,6 +53,7 @@ export function trackerOptions(config: AppConfig, redis: TrackerOptions['redis']
     prefix: config.redisPrefix,
     maxValuesPerDimension: config.maxValuesPerDimension,
     trustProxy: config.trustProxy,
+    geoDatabase: config.geoDatabase,
     sessionIdleMinutes: config.sessionIdleMinutes,
     sessionCap: config.sessionCap,
     waitReplicas: config.redisWaitReplicas,

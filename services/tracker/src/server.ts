@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { LogLimiter } from '@rta/config';
+import { GeoDatabase, bundledGeoDatabasePath } from '@rta/events';
 import { AnalyticsStore, BotCounts, TokenAttempts, liveDefaults, type RedisClient } from '@rta/redis-store';
 import type { Warehouse } from '@rta/warehouse';
 import { RedisUnavailable, type IngestDeps } from './count-events.js';
@@ -51,6 +52,11 @@ export interface TrackerOptions {
    * the main port.
    */
   metrics?: { ownPort?: boolean; token?: string };
+  /**
+   * The geolocation database (`.mmdb`) countries (and regions and cities, when it has them) come
+   * from. Default: the one bundled with @rta/events (countries).
+   */
+  geoDatabase?: string;
   /** Where `/api/history` reads from (the tracker only queries it); absent = history answers 503. */
   warehouse?: Warehouse;
   /** Server clock in milliseconds; injectable for tests. Default `Date.now`. */
@@ -96,7 +102,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   const proxy = new ProxyTrust(options.trustProxy);
   const bots = new BotCounts(options.redis, store.keys);
   const gate = new TokenGate(new TokenAttempts(options.redis, store.keys), `${options.dashboardToken ?? ''}\u0000${options.metrics?.token ?? ''}`);
-  const ingest: IngestDeps = { store, bots, salt, sites: new Set(options.sites), metrics, proxy, clock };
+  const geo = new GeoDatabase(options.geoDatabase ?? bundledGeoDatabasePath());
+  logger.info({ geoDatabase: geo.description }, 'geolocation database loaded');
+  const ingest: IngestDeps = { store, bots, salt, sites: new Set(options.sites), metrics, proxy, clock, geo };
   const dashboard: DashboardDeps = {
     auth: new DashboardAuth(options.dashboardToken),
     gate,

@@ -26,14 +26,16 @@
     per bucket, from its key offset k:
       k           generation ("<gen>:<token>"; absent: generation 0, created here)
       k+1         events counted in the generation (string)
-      k+2..k+9    counter hashes of the generation, by dimension: total, page, referrer, device,
-                  utm_source, utm_medium, utm_campaign, entry_page
-                  (field "<event>\31<value>")
-      k+10        engaged visits of visits that started in another minute (hash, field
+      k+2…k+1+D   the D counter hashes of the generation (ARGV[18]), by dimension: total, page,
+                  referrer, device, utm_source, utm_medium, utm_campaign, entry_page, then the
+                  client's others (country, region, city, browser, os) (field "<event>\31<value>")
+      k+2+D       engaged visits of visits that started in another minute (hash, field
                   "<start minute id>\31<entry page>"; the flusher loads them into their start minute)
-      k+11        the site's HyperLogLog of the generation
-      k+12        the "(other)" page HyperLogLog of the generation
-      k+13…       the page HyperLogLogs of the bucket's page entries, one per entry in order
+      k+3+D       the site's HyperLogLog of the generation
+      k+4+D       the "(other)" page HyperLogLog of the generation
+      k+5+D…      per counter group of dimension 2 (page) in order: the page HyperLogLog of each
+                  of its entries, then, for an event other than page views, the event's
+                  HyperLogLog (its visitors, for goals' unique converters)
     with the live state on, per bucket from its live offset l (the live minute is the bucket's):
       l..l+4      counts (hash: pageviews, events, visits), visitors (HyperLogLog),
                   pages, referrers, custom events (sorted sets)
@@ -59,12 +61,13 @@
     15  S: sessions in the call
     16  the call's time: seconds since the epoch, 10 digits (the newest event's)
     17  1 when the call declares earlier-version session keys, else 0
+    18  D: counter hashes per bucket (dimensions; entry_page is the 8th)
     then per bucket:
       minute id, minute start (seconds), generation expected, key offset k, live offset l,
       events, page views, E event names, G counter groups, V visitors, the index of the event
       "pageview" among the names (0: none),
       then E × (event name, count),
-      then G × (event index 1..E, dimension 1..8, F, then F × (field "<event>\31<value>", count)
+      then G × (event index 1..E, dimension 1..D, F, then F × (field "<event>\31<value>", count)
                and for dimension 2, the page, also after the count: count × the visitor id of
                each event),
       then V distinct visitor ids (the site HyperLogLog and the live visitors); V = 0 means the
@@ -111,12 +114,13 @@ local bucketCount, live = tonumber(ARGV[4]), ARGV[5] == '1'
 local US = '\31'
 local OTHER = '(other)'
 local ENTRY_PAGE = 9 -- counter hash offset of entry_page from k
+local D = tonumber(ARGV[18])
 -- Counts are mostly 1: the string compare is cheaper than tonumber's strtod.
 local function num(s) if s == '1' then return 1 end return tonumber(s) end
 
 -- Pass 1: read the bucket headers, check every generation.
 local buckets = {}
-local at = 18
+local at = 19
 local moved = false
 for b = 1, bucketCount do
   local h = {
@@ -349,13 +353,16 @@ for b = 1, bucketCount do
   -- The page entries also carry their visitors: a page past the guard sends them to the
   -- "(other)" page HyperLogLog. Page views' pages and referrers are the live view's.
   a = h.counters
-  local pageHll = k + 12
+  local otherPage = k + 4 + D
+  local pageHll = otherPage
   for _ = 1, h.c do
     local e, dim, f = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
     local key, name, cut = KEYS[k + 1 + dim], eventNames[e], renamed[e]
     local set = live and e == h.pv and (dim == 2 and KEYS[l + 2] or dim == 3 and KEYS[l + 3])
     local other = (cut and OTHER or name) .. US .. OTHER
     a = a + 3
+    -- A custom event's visitors: the union of its page entries' (not for a name past the guard).
+    local eventIds = dim == 2 and e ~= h.pv and not cut and {}
     for _ = 1, f do
       local field, ns = ARGV[a], ARGV[a + 1]
       local n = num(ns)
@@ -364,11 +371,16 @@ for b = 1, bucketCount do
       local overflowed = count_guarded(key, field, other, n, ns)
       if dim == 2 then
         pageHll = pageHll + 1
-        redis.call('PFADD', KEYS[overflowed and k + 12 or pageHll], unpack(ARGV, a + 2, a + 1 + n))
+        redis.call('PFADD', KEYS[overflowed and otherPage or pageHll], unpack(ARGV, a + 2, a + 1 + n))
+        if eventIds then for i = a + 2, a + 1 + n do eventIds[#eventIds + 1] = ARGV[i] end end
         a = a + 2 + n
       else
         a = a + 2
       end
+    end
+    if dim == 2 and e ~= h.pv then
+      pageHll = pageHll + 1 -- the event's HyperLogLog
+      if eventIds then redis.call('PFADD', KEYS[pageHll], unpack(eventIds)) end
     end
   end
   for _, x in ipairs(extra) do
@@ -376,11 +388,11 @@ for b = 1, bucketCount do
     count_guarded(KEYS[k + ENTRY_PAGE], name .. US .. x[2], name .. US .. OTHER, x[3], x[3])
   end
   for field, n in pairs(visits[b].earlier) do
-    count_guarded(KEYS[k + 10], field, string.match(field, '^[^\31]*') .. US .. OTHER, n, n)
+    count_guarded(KEYS[k + 2 + D], field, string.match(field, '^[^\31]*') .. US .. OTHER, n, n)
   end
 
   local visitorIds = h.v > 0 and { unpack(ARGV, h.visitors, h.visitors + h.v - 1) } or ids
-  if #visitorIds > 0 then redis.call('PFADD', KEYS[k + 11], unpack(visitorIds)) end
+  if #visitorIds > 0 then redis.call('PFADD', KEYS[k + 3 + D], unpack(visitorIds)) end
 
   if live then
     if h.pageviews > 0 then redis.call('HINCRBY', KEYS[l], 'pageviews', h.pageviews) end

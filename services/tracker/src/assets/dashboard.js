@@ -71,6 +71,14 @@
   function times(rows, key) { return rows.map(function (r) { return Date.parse(r[key]) / 1000; }); }
   function column(rows, key) { return rows.map(function (r) { return r[key]; }); }
   var value = function (r) { return r.value; };
+  var regionNames = typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames(['en'], { type: 'region' }) : null;
+  /** "Germany (DE)" for a two-letter code the browser can name, else the value as stored. */
+  function countryName(r) {
+    if (!regionNames || !/^[A-Z]{2}$/.test(r.value)) return r.value;
+    var name;
+    try { name = regionNames.of(r.value); } catch (e) { name = undefined; }
+    return name && name !== r.value ? name + ' (' + r.value + ')' : r.value;
+  }
 
   function refreshLive() {
     return fetchJson('/api/live?site=' + encodeURIComponent(site())).then(function (live) {
@@ -160,6 +168,9 @@
       fillTable('h-entry', r.topEntryPages, [value, function (x) { return number(x.visits); }, function (x) { return percent(x.bounceRate); }]);
       fillTable('h-devices', r.devices, [value, function (x) { return number(x.pageviews); }]);
       fillTable('h-campaigns', r.campaigns, [function (x) { return x.dimension; }, value, function (x) { return number(x.pageviews); }]);
+      fillTable('h-countries', r.countries, [countryName, function (x) { return number(x.pageviews); }]);
+      fillTable('h-browsers', r.browsers, [value, function (x) { return number(x.pageviews); }]);
+      fillTable('h-os', r.operatingSystems, [value, function (x) { return number(x.pageviews); }]);
       setCsvLinks(r.by);
       text('history-status', 'from the ' + h.warehouse + ' warehouse');
     }).catch(function (e) {
