@@ -22,12 +22,13 @@ describe('tracker logs', () => {
   it('logs aborted uploads and reset connections at debug only, as JSON', async () => {
     const { logger, lines } = capturedLogger('trace');
     const running = await startTracker({ logger });
+    const startup = lines.length; // what the tracker says once when it starts (the geolocation database it loaded)
     try {
       const port = Number(new URL(running.base).port);
       const upload = 'POST /e HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{"site":"example.com';
       await Promise.all(Array.from({ length: 60 }, (_, i) => sendAndLeave(port, upload, i % 2 === 1)));
       await until(() => lines.filter((l) => l.msg === 'client went away').length === 60);
-      expect(lines.filter((l) => (l.level as number) > 20)).toEqual([]);
+      expect(lines.slice(startup).filter((l) => (l.level as number) > 20)).toEqual([]);
       expect((await fetch(`${running.base}/healthz`)).status).toBe(200);
     } finally {
       await running.close();
