@@ -1,16 +1,16 @@
 /**
  * `pnpm bench:redis`: what the tracker's write path costs Redis and the client per event,
  * without HTTP and without a load generator, so the figures hold still on a busy machine
- * (the throughput bench cannot: there the tracker, Redis and autocannon share the cores).
+ * (the throughput bench cannot: there the tracker, Redis and wrk share the cores).
  *
- * It writes the bench's traffic (500 pages, 20,000 visitors, one referrer) through
- * AnalyticsStore.track in batches the size the tracker's group commit forms under load: with
- * counters only and with sessions and the live view, after a warm-up that leaves every session
- * and page field in place (the steady state of a busy site), and then with sessions and the
- * live view for visitors never seen before, two hits each (every hit is a visit's first or
- * second, the hits that decide visit counts; on a real site most hits are). Per event it prints
- * the time Redis spent in the scripts (INFO commandstats), Redis's whole CPU time, and the
- * client's CPU time (payloads, ioredis, the socket).
+ * It writes the bench's traffic (500 pages, 20,000 visitors, one referrer, 40 countries, one
+ * browser and system) through AnalyticsStore.track in batches the size the tracker's group
+ * commit forms under load: with counters only and with sessions and the live view, after a
+ * warm-up that leaves every session and page field in place (the steady state of a busy site),
+ * and then with sessions and the live view for visitors never seen before, two hits each (every
+ * hit is a visit's first or second, the hits that decide visit counts; on a real site most hits
+ * are). Per event it prints the time Redis spent in the scripts (INFO commandstats), Redis's
+ * whole CPU time, and the client's CPU time (payloads, ioredis, the socket).
  *
  * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379); uses a random key prefix and
  * deletes its keys afterwards.
@@ -21,6 +21,7 @@ import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 96_000);
 const ROUNDS = 3;
+const COUNTRIES = Array.from({ length: 40 }, (_, i) => String.fromCharCode(65 + (i % 26), 65 + Math.floor(i / 26) * 7));
 
 function traffic(count: number, from: number, minute: number, visitor = (n: number) => `u:v${n % 20_000}`): EventWrite[][] {
   const batches: EventWrite[][] = [];
@@ -32,6 +33,11 @@ function traffic(count: number, from: number, minute: number, visitor = (n: numb
         path: `/page/${(n + i) % 500}`,
         referrer: 'news.ycombinator.com',
         device: 'desktop',
+        // What the tracker derives from the user agent and the client address: one browser
+        // and system, and the visitors' countries spread over 40 values.
+        browser: 'Chrome 124',
+        os: 'Windows',
+        country: COUNTRIES[(n + i) % COUNTRIES.length]!,
         visitorId: visitor(n + i),
         receivedAt: minute + 1_000,
       })),
