@@ -75,6 +75,12 @@ describe('cli query --format csv', () => {
   const day = ['--site', site, '--from', '2026-11-20', '--to', '2026-11-21'];
   const params = { site, from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z'), limit: 10 };
   const hostile = ['/a,b', '/say "hi"', '/line\nbreak', '=cmd|/C calc', '/ünïcödé'];
+  const GOALS = ['signup', '/ünïcödé'];
+  const exitedOk = async (args: string[], extra: Record<string, string>) => {
+    const result = await exited(spawnCli(args, { ...env, ...extra }));
+    expect(result.code, result.output).toBe(0);
+    return result.output;
+  };
 
   it('prints every query of the pack as RFC 4180 CSV with a header row, equal to the warehouse query', async () => {
     const warehouse = createDuckDBWarehouse({ path: env.DUCKDB_PATH });
@@ -96,18 +102,23 @@ describe('cli query --format csv', () => {
           count('pageview', 'referrer', 'news.example', 15),
           count('pageview', 'device', 'desktop', 15),
           count('pageview', 'utm_campaign', '=HYPERLINK("x")', 2),
+          count('signup', 'total', '', 3),
+          count('signup', 'referrer', 'news.example', 3),
+          count('signup', 'page', '/a,b', 3),
         ],
         visitors: [],
       });
       for (const query of listQueries('duckdb')) {
-        expected.set(query.name, formatRows(await runNamedQuery(warehouse, query.name, params), 'csv', query.columns));
+        const goals = query.params.includes('goal') ? GOALS : undefined;
+        expected.set(query.name, formatRows(await runNamedQuery(warehouse, query.name, { ...params, goals }), 'csv', query.columns));
       }
     } finally {
       await warehouse.close();
     }
 
     for (const query of listQueries('duckdb')) {
-      const csv = await cli('query', query.name, ...day, '--format', 'csv');
+      const goal = query.params.includes('goal') ? ['--goal', GOALS.join(',')] : [];
+      const csv = await cli('query', query.name, ...day, ...goal, '--format', 'csv');
       expect(csv, query.name).toBe(expected.get(query.name));
       expect(csv, query.name).toMatch(/\r\n$/);
       const [header, ...records] = parseCsv(csv);
@@ -127,6 +138,23 @@ describe('cli query --format csv', () => {
       ['dimension', 'value', 'pageviews'],
       ['utm_campaign', "'=HYPERLINK(\"x\")", '2'],
     ]);
+    // The goals come from GOALS unless --goal names others; a goal query needs one.
+    expect(parseCsv(await exitedOk(['query', 'goal-pages', ...day, '--format', 'csv'], { GOALS: 'signup' }))).toEqual([
+      ['goal', 'page', 'conversions'],
+      ['signup', '/a,b', '3'],
+    ]);
+    expect(await exited(spawnCli(['query', 'goals', ...day], env))).toMatchObject({
+      code: 1,
+      output: 'error: query "goals" needs a goal: a custom event name or a page path (GOALS, or --goal)\n',
+    });
+    expect(await exited(spawnCli(['query', 'goals', ...day, '--goal', 'pageview'], env))).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/^error: --goal: "pageview" is every page view, not a goal/),
+    });
+    expect(await exited(spawnCli(['query', 'goals', ...day], { ...env, GOALS: 'sign up' }))).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/^error: GOALS: "sign up" is neither a page path/),
+    });
     // No rows in the range: the header row alone.
     expect(await cli('query', 'top-pages', '--site', site, '--from', '2020-01-01', '--to', '2020-01-02', '--format', 'csv')).toBe('page,pageviews\r\n');
   });

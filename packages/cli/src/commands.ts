@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { dirname } from 'node:path';
-import { connectRedis, createLogger, createRedis, type AppConfig } from '@rta/config';
+import { connectRedis, createLogger, createRedis, parseGoals, type AppConfig } from '@rta/config';
 import { AnalyticsStore, type BucketRef } from '@rta/redis-store';
 import type { MinuteBatch, VisitorPeriod, Warehouse } from '@rta/warehouse';
 import { ensureRedis } from './ensure-redis.js';
@@ -24,11 +24,12 @@ export const USAGE = `usage: pnpm cli <command> [options]
   flusher               the flusher only
   flush [--now]         flush every closed minute now; --now also closes the current minute
   status                pending minutes and events in Redis, oldest age, Redis memory, last flush
-  query <name> [--site S] [--from T] [--to T] [--limit N] [--by hour|day] [--page /path] [--format F]
+  query <name> [--site S] [--from T] [--to T] [--limit N] [--by hour|day] [--page /path] [--goal G] [--format F]
                         run a query of the SQL pack (times are UTC ISO-8601; default: the last 24 hours)
                         e.g. query visitors --site example.com --from 2026-03-01 --to 2026-03-08 --by day
                         (unique visitors merged over the window; without --by one number for the
                         whole range; --page counts one page instead of the whole site)
+                        goals, goal-sources, goal-pages: each goal of GOALS, or --goal signup,/thank-you
                         --format table (default), csv (for a spreadsheet) or json (one array, for jq)
   queries [--format F]  list the SQL pack
   migrate               create the warehouse tables
@@ -44,6 +45,8 @@ export interface CommandFlags {
   by?: string;
   /** `visitors`: count one page (path) instead of the whole site. */
   page?: string;
+  /** The goal queries: goals (as GOALS: event names and page paths) instead of GOALS. */
+  goal?: string;
   /** `query`, `queries`: table (default), csv or json. */
   format?: string;
 }
@@ -241,11 +244,12 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
   if (!(from < to)) throw new Error('--from must be before --to');
   const [{ runNamedQuery, listQueries, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
   const by = parseBy(flags.by, VISITOR_PERIODS);
+  const goals = parseGoalFlag(flags.goal, config.goals);
   const columns = listQueries(config.warehouse.kind).find((q) => q.name === name)?.columns;
   const warehouse = createWarehouseFromConfig(config.warehouse);
   try {
     // An unknown name fails in runNamedQuery, naming the queries of the pack.
-    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page }), format, columns), format);
+    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page, goals }), format, columns), format);
   } finally {
     await warehouse.close();
   }
@@ -255,6 +259,19 @@ function parseFormat(text: string | undefined): OutputFormat {
   if (text === undefined) return 'table';
   if (!isOutputFormat(text)) throw new Error(`--format must be ${OUTPUT_FORMATS.join(', ')}`);
   return text;
+}
+
+/** `--goal`: goals as GOALS takes them, instead of GOALS. */
+function parseGoalFlag(text: string | undefined, configured: string[]): string[] {
+  if (text === undefined) return configured;
+  let goals: string[];
+  try {
+    goals = parseGoals(text);
+  } catch (error) {
+    throw new Error(`--goal: ${(error as Error).message}`);
+  }
+  if (goals.length === 0) throw new Error('--goal must name a goal: a custom event name or a page path such as /thank-you');
+  return goals;
 }
 
 function parseBy(text: string | undefined, periods: readonly VisitorPeriod[]): VisitorPeriod | undefined {

@@ -25,6 +25,7 @@ async function main(argv: string[]): Promise<void> {
       limit: { type: 'string' },
       by: { type: 'string' },
       page: { type: 'string' },
+      goal: { type: 'string' },
       format: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -5,6 +5,7 @@ import type { RedshiftWarehouseOptions, SnowflakeWarehouseOptions, WarehouseTime
 // Sites become part of Redis key names: the key module says which names are safe.
 import { SITE_NAME } from '@rta/redis-store';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
+import { parseGoals } from './goals.js';
 
 /**
  * Every environment variable, its default and what it means. `.env.example` and the README
@@ -42,6 +43,7 @@ export const configDefaults = {
   METRICS_TOKEN: '',
   TRUST_PROXY: 'false',
   GEOIP_DATABASE: '',
+  GOALS: '',
   LOG_LEVEL: 'info',
 } as const;
 
@@ -154,6 +156,14 @@ const schema = z.object({
     }
   }),
   GEOIP_DATABASE: z.string().transform((s) => s.trim()),
+  GOALS: z.string().transform((s, ctx) => {
+    try {
+      return parseGoals(s);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }),
@@ -183,6 +193,8 @@ export interface AppConfig {
   trustProxy: TrustProxy;
   /** A `.mmdb` file to read countries (and regions and cities) from; undefined: the bundled country database. */
   geoDatabase: string | undefined;
+  /** Goals of the dashboard and the `goals` queries: custom event names and page paths (`/…`). */
+  goals: string[];
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   maxValuesPerDimension: number;
   /** A visit ends after this many minutes without a hit. */
@@ -303,6 +315,7 @@ export function parseConfig(env: Record<string, string | undefined>, options: { 
     sites: c.SITES,
     trustProxy: c.TRUST_PROXY,
     geoDatabase: c.GEOIP_DATABASE === '' ? undefined : c.GEOIP_DATABASE,
+    goals: c.GOALS,
     logLevel: c.LOG_LEVEL,
     maxValuesPerDimension: c.MAX_VALUES_PER_DIMENSION,
     sessionIdleMinutes: c.SESSION_IDLE_MINUTES,

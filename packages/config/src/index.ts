@@ -2,3 +2,4 @@ export { loadConfig, parseConfig, debugOutputRequested, configDefaults, ConfigEr
 export { createLogger, createRedis, connectRedis, redisSeeds, type RedisConnectionConfig, type RedisRole } from './runtime.js';
 export { LogLimiter, logLimiterDefaults, type LimitedLevel, type LogLimiterOptions } from './log-limiter.js';
 export { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
+export { parseGoals } from './goals.js';

@@ -145,4 +145,22 @@ describe('parseConfig', () => {
     const config = parseConfig({ SITES: 'a.com', DASHBOARD_TOKEN: 'a-long-enough-token-123', SESSION_IDLE_MINUTES: '15' });
     expect(config).toMatchObject({ dashboardToken: 'a-long-enough-token-123', sessionIdleMinutes: 15 });
   });
+
+  it('reads GOALS: event names and page paths, trimmed, without duplicates', () => {
+    expect(parseConfig({ SITES: 'a.com' }).goals).toEqual([]);
+    expect(parseConfig({ SITES: 'a.com', GOALS: ' signup, /thank-you ,trial.started,signup,, /a b' }).goals).toEqual(['signup', '/thank-you', 'trial.started', '/a b']);
+  });
+
+  it.each([
+    ['pageview', 'GOALS: "pageview" is every page view, not a goal'],
+    ['signup,visit', 'GOALS: "visit" is counted by the pipeline'],
+    ['sign up', 'GOALS: "sign up" is neither a page path (starting with /) nor an event name'],
+    ['/thanks?x=1', 'GOALS: "/thanks?x=1" is not a page path'],
+    ['/thanks#top', 'GOALS: "/thanks#top" is not a page path'],
+    [`/${'a'.repeat(1_024)}`, 'GOALS: "/aaa'],
+    ['e'.repeat(65), 'is neither a page path'],
+  ])('rejects the goal %s with an error naming GOALS', (goals, message) => {
+    expect(() => parseConfig({ SITES: 'a.com', GOALS: goals })).toThrow(ConfigError);
+    expect(() => parseConfig({ SITES: 'a.com', GOALS: goals })).toThrow(message);
+  });
 });

@@ -18,11 +18,17 @@ export interface NamedQueryParams {
   by?: VisitorPeriod;
   /** `visitors`: the page (path) to count; default the whole site. */
   page?: string;
+  /**
+   * The goal queries (`goals`, `goal-sources`, `goal-pages`): run once per goal, rows in the
+   * order of the goals. A custom event name, or a page path starting with `/`.
+   */
+  goals?: readonly string[];
 }
 
 /**
  * Runs a query of the SQL pack (`sql/<dialect>/<name>.sql` or `sql/common/<name>.sql`). Every
- * query receives every parameter (`by` and `page` as NULL when absent) and uses those it needs.
+ * query receives every parameter (`by` and `page` as NULL when absent) and uses those it needs;
+ * a query with the parameter `goal` runs once per goal of `goals`.
  */
 export async function runNamedQuery(warehouse: Warehouse, name: string, params: NamedQueryParams): Promise<QueryRow[]> {
   const known = listQueries(warehouse.dialect).map((q) => q.name);
@@ -32,12 +38,12 @@ export async function runNamedQuery(warehouse: Warehouse, name: string, params: 
   if (params.by !== undefined && !VISITOR_PERIODS.includes(params.by)) {
     throw new WarehouseError('WAREHOUSE_QUERY', `"by" must be one of ${VISITOR_PERIODS.join(', ')}, got ${JSON.stringify(params.by)}`);
   }
-  return warehouse.query(readSql(warehouse.dialect, name), {
-    site: params.site,
-    from: params.from,
-    to: params.to,
-    limit: params.limit ?? 10,
-    by: params.by ?? null,
-    page: params.page ?? null,
-  });
+  const sql = readSql(warehouse.dialect, name);
+  const bound = { site: params.site, from: params.from, to: params.to, limit: params.limit ?? 10, by: params.by ?? null, page: params.page ?? null };
+  if (!listQueries(warehouse.dialect).find((q) => q.name === name)!.params.includes('goal')) return warehouse.query(sql, bound);
+  const goals = params.goals ?? [];
+  if (goals.length === 0) throw new WarehouseError('WAREHOUSE_QUERY', `query "${name}" needs a goal: a custom event name or a page path (GOALS, or --goal)`);
+  const rows: QueryRow[] = [];
+  for (const goal of goals) rows.push(...(await warehouse.query(sql, { ...bound, goal })));
+  return rows;
 }

@@ -220,6 +220,7 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
     });
 
     describeVisitorMerging(() => warehouse);
+    describeGoals(() => warehouse);
 
     it('reports a bad query as a WarehouseError', async () => {
       await expect(warehouse.query('SELECT no_such_column FROM event_counts')).rejects.toMatchObject({
@@ -248,11 +249,18 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
             { event: 'pageview', dimension: 'browser', value: 'Chrome 131', count: 7n },
             { event: 'pageview', dimension: 'browser', value: 'Firefox 128', count: 5n },
             { event: 'pageview', dimension: 'os', value: 'Windows', count: 12n },
+            count('signup', 'referrer', 'news.example'),
+            count('signup', 'page', '/'),
           ],
         }),
       );
       for (const query of listQueries(warehouse.dialect)) {
-        const rows = await runNamedQuery(warehouse, query.name, { ...range, site, page: query.params.includes('page') ? '/' : undefined });
+        const rows = await runNamedQuery(warehouse, query.name, {
+          ...range,
+          site,
+          page: query.params.includes('page') ? '/' : undefined,
+          goals: query.params.includes('goal') ? ['signup'] : undefined,
+        });
         expect(rows.length, query.name).toBeGreaterThan(0);
         expect(Object.keys(rows[0]!), query.name).toEqual(query.columns);
       }
@@ -320,6 +328,83 @@ function describeVisitorMerging(current: () => Warehouse): void {
     near(page[0]!.visitors, exact(loads.map((l) => l.page)));
 
     expect(await runNamedQuery(warehouse, 'visitors', { ...day, page: '/none' })).toEqual([]);
+  });
+}
+
+/**
+ * The goal queries: conversions are exact sums over batches and minutes; converters and
+ * visitors merge the goal's and the site's sketches (two batches of one minute overlap, so a
+ * sum of the minute estimates would be wrong); a page goal counts page views of its path.
+ */
+function describeGoals(current: () => Warehouse): void {
+  const day = { site: 'goals.example', from: new Date('2026-03-04T00:00:00Z'), to: new Date('2026-03-05T00:00:00Z') };
+  const at = (hh: number, mm: number) => new Date(Date.UTC(2026, 2, 4, hh, mm));
+  const count = (event: string, dimension: CounterRow['dimension'], value: string, n: number): CounterRow => ({ event, dimension, value, count: BigInt(n) });
+  const sketch = (dimension: 'total' | 'page' | 'event', value: string, from: number, n: number) => ({ dimension, value, visitors: n, sketch: redisSketch('u', n, from) });
+  const loads: MinuteBatch[] = [
+    {
+      batchId: 'g-1a',
+      site: day.site,
+      minute: at(10, 1),
+      counters: [
+        count('pageview', 'total', '', 10),
+        count('pageview', 'page', '/thank-you', 4),
+        count('signup', 'total', '', 3),
+        count('signup', 'referrer', 'news.example', 2),
+        count('signup', 'referrer', '(direct)', 1),
+        count('signup', 'page', '/pricing', 3),
+      ],
+      visitors: [sketch('total', '', 0, 1_000), sketch('event', 'signup', 0, 30), sketch('page', '/thank-you', 0, 40)],
+    },
+    {
+      batchId: 'g-1b',
+      site: day.site,
+      minute: at(10, 1),
+      counters: [count('signup', 'total', '', 2), count('signup', 'referrer', 'news.example', 2), count('signup', 'page', '/pricing', 1), count('signup', 'page', '/docs', 1)],
+      visitors: [sketch('total', '', 500, 1_000), sketch('event', 'signup', 20, 30)],
+    },
+    {
+      batchId: 'g-2',
+      site: day.site,
+      minute: at(11, 0),
+      counters: [count('pageview', 'page', '/thank-you', 1)],
+      visitors: [sketch('total', '', 1_000, 200), sketch('page', '/thank-you', 100, 10)],
+    },
+    // Another site's signups and a minute past the range are not counted.
+    { batchId: 'g-other', site: 'other.example', minute: at(10, 1), counters: [count('signup', 'total', '', 9)], visitors: [sketch('event', 'signup', 0, 9)] },
+    { batchId: 'g-late', site: day.site, minute: day.to, counters: [count('signup', 'total', '', 9)], visitors: [sketch('event', 'signup', 900, 9)] },
+  ];
+  const span = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+
+  it('goals: conversions, merged converters and the rate per goal; sources and pages of event goals', async () => {
+    const warehouse = current();
+    for (const load of loads) await warehouse.load(load);
+    const tolerance = warehouse.dialect === 'snowflake' ? 0.035 : 0;
+    const near = (actual: unknown, expected: number) =>
+      expect(Math.abs(Number(actual) - expected)).toBeLessThanOrEqual(Math.max(1, expected * tolerance));
+
+    const goals = await runNamedQuery(warehouse, 'goals', { ...day, goals: ['signup', '/thank-you', 'never.sent'] });
+    expect(goals.map((g) => [g.goal, Number(g.conversions)])).toEqual([['signup', 5], ['/thank-you', 5], ['never.sent', 0]]);
+    const visitors = estimateOf(span(0, 1_500));
+    for (const goal of goals) near(goal.visitors, visitors);
+    near(goals[0]!.converters, estimateOf(span(0, 50))); // 30 + 30 with 10 in both batches
+    near(goals[1]!.converters, estimateOf([...span(0, 40), ...span(100, 10)]));
+    expect(Number(goals[2]!.converters)).toBe(0);
+    for (const goal of goals) expect(Number(goal.conversion_rate)).toBeCloseTo(Number(goal.converters) / Number(goal.visitors), 9);
+
+    const rows = async (name: string) => (await runNamedQuery(warehouse, name, { ...day, goals: ['signup', '/thank-you'] })).map((r) => Object.values(r).map(String).join(' '));
+    expect(await rows('goal-sources')).toEqual(['signup news.example 4', 'signup (direct) 1']);
+    expect(await rows('goal-pages')).toEqual(['signup /pricing 4', 'signup /docs 1', '/thank-you /thank-you 5']);
+    // From 11:00 only the last minute counts.
+    const later = await runNamedQuery(warehouse, 'goals', { ...day, from: at(11, 0), goals: ['signup', '/thank-you'] });
+    expect(later.map((g) => [g.goal, Number(g.conversions), Number(g.converters)])).toEqual([['signup', 0, 0], ['/thank-you', 1, expect.any(Number)]]);
+    near(later[1]!.converters, estimateOf(span(100, 10)));
+    near(later[1]!.visitors, estimateOf(span(1_000, 200)));
+
+    // Without visitors in the range the rate is NULL, not a division by zero.
+    const empty = await runNamedQuery(warehouse, 'goals', { ...day, from: at(20, 0), goals: ['signup'] });
+    expect(empty.map((g) => [Number(g.conversions), Number(g.converters), Number(g.visitors), g.conversion_rate])).toEqual([[0, 0, 0, null]]);
+    await expect(runNamedQuery(warehouse, 'goals', day)).rejects.toThrow('query "goals" needs a goal');
   });
 }
 

@@ -172,6 +172,9 @@ export function driverConnectionOptions(options: ResolvedSnowflakeOptions): Conn
     // PUT), which needs privileges the loader does not have: the adapter keeps every request
     // under maxBindBytes instead and never lets the driver stage.
     arrayBindingThreshold: Number.MAX_SAFE_INTEGER,
+    // A NULL is null, not the string "NULL" (the driver's default for values fetched as strings,
+    // which every number is: see SnowflakeSession.execute).
+    representNullAsStringNull: false,
   }) as ConnectionOptions;
 }
 
