@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildRegisters, encodeRedisHll } from '@rta/hll';
-import { formatRows, listQueries, readSql, runNamedQuery, type CounterRow, type Warehouse } from '@rta/warehouse';
+import { formatRows, listQueries, readSql, runNamedQuery, type CounterRow, type MinuteBatch, type Warehouse } from '@rta/warehouse';
 import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
 import { warehouseFixtures, type WarehouseFixture } from '../support/warehouses.js';
 import { startTestTracker, type TestTracker } from '../support/pipeline.js';
@@ -30,7 +30,13 @@ interface Period {
   /** Distinct visitors `v<from>` … of the minute's sketch. */
   visitors?: [number, number];
   pages?: Record<string, number>;
+  /** `signup` events: how many, sent from which page and referrer, by which visitors (`v<from>` …). */
+  signups?: { count: number; page: string; referrer: string; converters: [number, number] };
+  /** Visitors of the page `/pricing` (its sketch, for the page goal). */
+  pricingVisitors?: [number, number];
 }
+
+const GOALS = ['signup', '/pricing'];
 
 /**
  * Custom range 1–7 March (previous: 22–28 February) and "today" (10 March until 12:00; previous:
@@ -38,13 +44,18 @@ interface Period {
  */
 const LOADS: Period[] = [
   // 1–7 March: 30 page views, 10 visits, 4 engaged (6 bounces), 8 visitors.
-  { minute: '2026-03-01T00:00', pageviews: 10, visits: 4, engaged: 2, visitors: [0, 5], pages: { '/': 6, '/a,b': 4 } },
-  { minute: '2026-03-07T23:59', pageviews: 20, visits: 6, engaged: 2, visitors: [3, 5], pages: { '/': 15, '/pricing': 5 } },
-  // 22–28 February: 20 page views, 8 visits, 2 engaged (6 bounces), 5 visitors.
-  { minute: '2026-02-22T00:00', pageviews: 12, visits: 5, engaged: 1, visitors: [100, 5], pages: { '/': 12 } },
-  { minute: '2026-02-28T23:59', pageviews: 8, visits: 3, engaged: 1, visitors: [102, 3], pages: { '/pricing': 8 } },
+  // Goals: 5 signups by 3 of the 8 visitors (37.5 %), /pricing seen 5 times by 2 (25 %).
+  { minute: '2026-03-01T00:00', pageviews: 10, visits: 4, engaged: 2, visitors: [0, 5], pages: { '/': 6, '/a,b': 4 },
+    signups: { count: 3, page: '/pricing', referrer: 'news.example', converters: [0, 2] } },
+  { minute: '2026-03-07T23:59', pageviews: 20, visits: 6, engaged: 2, visitors: [3, 5], pages: { '/': 15, '/pricing': 5 },
+    signups: { count: 2, page: '/', referrer: '(direct)', converters: [1, 2] }, pricingVisitors: [3, 2] },
+  // 22–28 February: 20 page views, 8 visits, 2 engaged (6 bounces), 5 visitors; 2 signups by 1 (20 %), /pricing 8 times by 2 (40 %).
+  { minute: '2026-02-22T00:00', pageviews: 12, visits: 5, engaged: 1, visitors: [100, 5], pages: { '/': 12 },
+    signups: { count: 2, page: '/', referrer: '(direct)', converters: [100, 1] } },
+  { minute: '2026-02-28T23:59', pageviews: 8, visits: 3, engaged: 1, visitors: [102, 3], pages: { '/pricing': 8 }, pricingVisitors: [102, 2] },
   // Outside both: the minute after 7 March and the minute before 22 February.
-  { minute: '2026-03-08T00:00', pageviews: 1000, visits: 100, visitors: [500, 50] },
+  { minute: '2026-03-08T00:00', pageviews: 1000, visits: 100, visitors: [500, 50], pages: { '/pricing': 100 },
+    signups: { count: 100, page: '/', referrer: 'late.example', converters: [500, 40] }, pricingVisitors: [500, 30] },
   { minute: '2026-02-21T23:59', pageviews: 1000, visits: 100, visitors: [600, 50] },
   // Today until 12:00 (12 page views) against yesterday until 12:00 (8); yesterday's afternoon is not compared.
   { minute: '2026-03-10T09:00', pageviews: 12, visitors: [700, 4] },
@@ -61,9 +72,18 @@ function batch(load: Period, i: number) {
   for (const [page, n] of Object.entries(load.pages ?? {})) count('pageview', 'page', page, n);
   count('pageview', 'referrer', '(direct)', load.pageviews);
   count('pageview', 'device', 'desktop', load.pageviews);
-  const [from, n] = load.visitors ?? [0, 0];
-  const sketch = encodeRedisHll(buildRegisters(Array.from({ length: n }, (_, k) => `v${from + k}`)));
-  return { batchId: `range-${i}`, site: SITE, minute: at(load.minute), counters, visitors: n ? [{ dimension: 'total' as const, value: '', visitors: n, sketch }] : [] };
+  const sketches: MinuteBatch['visitors'] = [];
+  const sketch = (dimension: 'total' | 'page' | 'event', value: string, [from, n]: [number, number]) =>
+    n > 0 && sketches.push({ dimension, value, visitors: n, sketch: encodeRedisHll(buildRegisters(Array.from({ length: n }, (_, k) => `v${from + k}`))) });
+  sketch('total', '', load.visitors ?? [0, 0]);
+  sketch('page', '/pricing', load.pricingVisitors ?? [0, 0]);
+  if (load.signups) {
+    count('signup', 'total', '', load.signups.count);
+    count('signup', 'page', load.signups.page, load.signups.count);
+    count('signup', 'referrer', load.signups.referrer, load.signups.count);
+    sketch('event', 'signup', load.signups.converters);
+  }
+  return { batchId: `range-${i}`, site: SITE, minute: at(load.minute), counters, visitors: sketches };
 }
 
 describe('dashboard date ranges, comparison and CSV downloads in Chromium', () => {
@@ -80,7 +100,7 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     warehouse = fixture.create();
     await warehouse.migrate();
     for (const [i, load] of LOADS.entries()) await warehouse.load(batch(load, i));
-    tracker = await startTestTracker({ prefix, sites: [SITE], now: NOW, dashboardToken: TOKEN, warehouse });
+    tracker = await startTestTracker({ prefix, sites: [SITE], now: NOW, dashboardToken: TOKEN, warehouse, goals: GOALS });
     browser = await launchChromium();
     page = await browser.context.newPage();
     await logIntoDashboard(page, tracker.base, TOKEN);
@@ -116,6 +136,15 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     expect(await page.locator('#h-bounce-change').getAttribute('class')).toBe('change up'); // fewer bounces: good news
     expect(await page.locator('#h-pages tbody tr').allInnerTexts()).toEqual(['/\t21', '/pricing\t5', '/a,b\t4']);
     expect([await page.inputValue('#preset'), await page.inputValue('#from'), await page.inputValue('#to')]).toEqual(['custom', '2026-03-01', '2026-03-07']);
+
+    // Goals: conversions, merged unique converters, their rate of the visitors, and the rate's
+    // change against the previous period; sources and pages of the event goal.
+    expect(await page.locator('#h-goals tbody tr').allInnerTexts()).toEqual([
+      'signup\t5\t3\t37.5%\t+17.5 pp vs 20.0%',
+      '/pricing\t5\t2\t25.0%\t-15.0 pp vs 40.0%',
+    ]);
+    expect(await page.locator('#h-goal-sources tbody tr').allInnerTexts()).toEqual(['signup\tnews.example\t3', 'signup\t(direct)\t2']);
+    expect(await page.locator('#h-goal-pages tbody tr').allInnerTexts()).toEqual(['signup\t/pricing\t3', 'signup\t/\t2', '/pricing\t/pricing\t5']);
   });
 
   it('compares today until now with yesterday until the same time, and keeps a preset in the URL', async () => {
@@ -157,14 +186,18 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     await open(`?site=${SITE}&range=custom&from=2026-03-01&to=2026-03-07`);
     const range = { site: SITE, from: at('2026-03-01T00:00'), to: at('2026-03-08T00:00') };
     const links = await page.locator('a.csv').evaluateAll((as) => as.map((a) => ({ query: a.getAttribute('data-query')!, kind: a.getAttribute('data-kind')! })));
-    expect(links.map((l) => l.query).sort()).toEqual(['top-browsers', 'top-campaigns', 'top-countries', 'top-devices', 'top-entry-pages', 'top-os', 'top-pages', 'top-referrers', 'traffic', 'traffic', 'visitors', 'visitors']);
+    expect(links.map((l) => l.query).sort()).toEqual([
+      'goal-pages', 'goal-sources', 'goals',
+      'top-browsers', 'top-campaigns', 'top-countries', 'top-devices', 'top-entry-pages', 'top-os', 'top-pages', 'top-referrers',
+      'traffic', 'traffic', 'visitors', 'visitors',
+    ]);
     const columns = new Map(listQueries('duckdb').map((q) => [q.name, q.columns]));
     for (const [i, link] of links.entries()) {
       const download = page.waitForEvent('download');
       await page.locator('a.csv').nth(i).click();
       const file = await download;
       const csv = readFileSync((await file.path())!, 'utf8');
-      const params = { ...range, by: link.kind === 'series' ? ('day' as const) : undefined, limit: link.query.startsWith('top-') ? 1_000 : 10 };
+      const params = { ...range, by: link.kind === 'series' ? ('day' as const) : undefined, limit: /^(top|goal)-/.test(link.query) ? 1_000 : 10, goals: GOALS };
       const expected = formatRows(await runNamedQuery(warehouse, link.query, params), 'csv', columns.get(link.query));
       expect(csv, `${link.query} (${link.kind})`).toBe(expected);
       expect(parseCsv(csv)[0], link.query).toEqual(columns.get(link.query));
@@ -189,5 +222,17 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     expect(await get('query=traffic&by=week')).toMatchObject({ status: 400, body: { error: 'invalid_by', message: 'by must be hour or day' } });
     expect(await get('query=traffic&range=fortnight')).toMatchObject({ status: 400, body: { error: 'invalid_range' } });
     expect((await fetch(`${tracker.base}/api/export?site=${SITE}&query=traffic`)).status).toBe(401);
+
+    // A tracker without GOALS: no goal rows in the history, and the goal downloads say why.
+    const plain = await startTestTracker({ prefix, sites: [SITE], now: NOW, dashboardToken: TOKEN, warehouse });
+    try {
+      const headers = { authorization: `Bearer ${TOKEN}` };
+      const history = (await (await fetch(`${plain.base}/api/history?site=${SITE}&range=7d`, { headers })).json()) as { range: { goals: unknown[]; goalSources: unknown[] } };
+      expect([history.range.goals, history.range.goalSources]).toEqual([[], []]);
+      const res = await fetch(`${plain.base}/api/export?site=${SITE}&query=goals&range=7d`, { headers });
+      expect([res.status, await res.json()]).toEqual([400, { error: 'no_goals', message: 'goals reports the goals of GOALS, and none is set' }]);
+    } finally {
+      await plain.close();
+    }
   });
 });

@@ -29,6 +29,8 @@ export async function startTestTracker(options: {
   waitReplicas?: number;
   /** Trust X-Forwarded-For from loopback; default: with a test clock only. */
   trustProxy?: boolean;
+  /** GOALS of the dashboard. */
+  goals?: string[];
 }): Promise<TestTracker> {
   let now = options.now === 'real' ? 0 : options.now;
   const redis = options.redis ?? testRedis({ autoPipelining: true });
@@ -41,6 +43,7 @@ export async function startTestTracker(options: {
     clock: options.now === 'real' ? Date.now : () => now,
     dashboardToken: options.dashboardToken,
     warehouse: options.warehouse,
+    goals: options.goals,
     waitReplicas: options.waitReplicas,
     logger: silentLogger,
   });

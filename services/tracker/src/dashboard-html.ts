@@ -55,8 +55,8 @@ function csvLink(query: string, text: string, kind: 'range' | 'series' = 'range'
   return `<a class="csv" data-query="${query}" data-kind="${kind}" download>CSV: ${text}</a>`;
 }
 
-function historyTable(id: string, caption: string, headers: string[], query: string): string {
-  return `<table id="${id}"><caption>${caption} ${csvLink(query, 'all')}</caption><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody></tbody></table>`;
+function historyTable(id: string, caption: string, headers: string[], query: string, wide = false): string {
+  return `<table id="${id}"${wide ? ' class="wide"' : ''}><caption>${caption} ${csvLink(query, 'all')}</caption><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody></tbody></table>`;
 }
 
 /** The page; dashboard.js fills it from /api/live (every 5 s) and /api/history. */
@@ -124,6 +124,12 @@ ${historyTable('h-campaigns', 'UTM', ['Parameter', 'Value', 'Views'], 'top-campa
 ${historyTable('h-countries', 'Countries', ['Country', 'Views'], 'top-countries')}
 ${historyTable('h-browsers', 'Browsers', ['Browser', 'Views'], 'top-browsers')}
 ${historyTable('h-os', 'Operating systems', ['System', 'Views'], 'top-os')}
+</div>
+<h3>Goals</h3>
+<div class="tables">
+${historyTable('h-goals', 'Conversions, unique converters and rate (of visitors)', ['Goal', 'Conversions', 'Converters', 'Rate', 'vs previous'], 'goals', true)}
+${historyTable('h-goal-sources', 'Conversions per source', ['Goal', 'Source', 'Conversions'], 'goal-sources')}
+${historyTable('h-goal-pages', 'Conversions per page', ['Goal', 'Page', 'Conversions'], 'goal-pages')}
 </div>
 </section>
 </main>

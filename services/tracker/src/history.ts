@@ -24,6 +24,19 @@ export interface PeriodRow {
   previous: { period: string; pageviews: number; visits: number; visitors: number } | null;
 }
 
+/** A goal of GOALS over the range (the pack's `goals` query), next to the previous period. */
+export interface GoalRow {
+  goal: string;
+  conversions: number;
+  /** Unique visitors who converted (merged sketches). */
+  converters: number;
+  /** Converters / the site's visitors; null without visitors. */
+  conversionRate: number | null;
+  previous: { conversions: number; converters: number; conversionRate: number | null };
+  /** Relative for conversions and converters (null when the previous is 0); the rate's as a difference of rates. */
+  change: { conversions: number | null; converters: number | null; conversionRate: number | null };
+}
+
 /** What `GET /api/history` answers, from the warehouse through the SQL pack. */
 export interface History {
   site: string;
@@ -44,6 +57,11 @@ export interface History {
     countries: Array<{ value: string; pageviews: number }>;
     browsers: Array<{ value: string; pageviews: number }>;
     operatingSystems: Array<{ value: string; pageviews: number }>;
+    /** One row per goal of GOALS, in their order; empty without goals. */
+    goals: GoalRow[];
+    /** Conversions of each event goal per source and per page (the `goal-sources` and `goal-pages` queries). */
+    goalSources: Array<{ goal: string; value: string; conversions: number }>;
+    goalPages: Array<{ goal: string; value: string; conversions: number }>;
   };
   /** The period compared with (see DateRange.previous) and its totals. */
   previous: { from: string; to: string; totals: Totals };
@@ -62,8 +80,11 @@ export interface History {
  * named query of the SQL pack, so the dashboard shows what `pnpm cli query …` prints (and its
  * CSV downloads are those queries' output), on whichever warehouse is configured.
  */
-export async function readHistory(warehouse: Warehouse, site: string, range: DateRange, top = 10): Promise<History> {
-  const run = (name: string, params: { from: Date; to: Date; by?: 'hour' | 'day' }) => runNamedQuery(warehouse, name, { site, limit: top, ...params });
+export async function readHistory(warehouse: Warehouse, site: string, range: DateRange, goals: readonly string[] = [], top = 10): Promise<History> {
+  const run = (name: string, params: { from: Date; to: Date; by?: 'hour' | 'day' }) => runNamedQuery(warehouse, name, { site, limit: top, goals, ...params });
+  const goalsOf = async (window: { from: Date; to: Date }) => (goals.length === 0 ? [] : run('goals', window));
+  const goalRows = async (name: string, window: { from: Date; to: Date }, column: string) =>
+    goals.length === 0 ? [] : (await run(name, window)).map((r) => ({ goal: String(r.goal), value: String(r[column]), conversions: num(r.conversions) }));
   const totalsOf = async (window: { from: Date; to: Date }): Promise<Totals> => {
     const [t] = await run('traffic', window);
     const [v] = await run('visitors', window);
@@ -91,6 +112,7 @@ export async function readHistory(warehouse: Warehouse, site: string, range: Dat
   const previousTotals = await totalsOf(range.previous);
   const current = await perPeriod(shown);
   const before = await perPeriod(range.previous);
+  const [shownGoals, previousGoals] = [await goalsOf(shown), await goalsOf(range.previous)];
   const step = range.by === 'hour' ? HOUR : DAY;
   const length = range.to.getTime() - range.from.getTime();
   const series: PeriodRow[] = [];
@@ -124,6 +146,9 @@ export async function readHistory(warehouse: Warehouse, site: string, range: Dat
       countries: (await run('top-countries', shown)).map((r) => ({ value: String(r.country), pageviews: num(r.pageviews) })),
       browsers: (await run('top-browsers', shown)).map((r) => ({ value: String(r.browser), pageviews: num(r.pageviews) })),
       operatingSystems: (await run('top-os', shown)).map((r) => ({ value: String(r.os), pageviews: num(r.pageviews) })),
+      goals: shownGoals.map((g, i) => goalRow(g, previousGoals[i]!)),
+      goalSources: await goalRows('goal-sources', shown, 'source'),
+      goalPages: await goalRows('goal-pages', shown, 'page'),
     },
     previous: { from: range.previous.from.toISOString(), to: range.previous.to.toISOString(), totals: previousTotals },
     change: {
@@ -134,6 +159,22 @@ export async function readHistory(warehouse: Warehouse, site: string, range: Dat
       pagesPerVisit: totals.pagesPerVisit === null || previousTotals.pagesPerVisit === null ? null : relative(totals.pagesPerVisit, previousTotals.pagesPerVisit),
     },
     series,
+  };
+}
+
+function goalRow(current: QueryRow, before: QueryRow): GoalRow {
+  const figures = (r: QueryRow) => ({ conversions: num(r.conversions), converters: num(r.converters), conversionRate: nullableNum(r.conversion_rate) });
+  const now = figures(current);
+  const previous = figures(before);
+  return {
+    goal: String(current.goal),
+    ...now,
+    previous,
+    change: {
+      conversions: relative(now.conversions, previous.conversions),
+      converters: relative(now.converters, previous.converters),
+      conversionRate: now.conversionRate === null || previous.conversionRate === null ? null : now.conversionRate - previous.conversionRate,
+    },
   };
 }
 

@@ -54,6 +54,7 @@ export function trackerOptions(config: AppConfig, redis: TrackerOptions['redis']
     maxValuesPerDimension: config.maxValuesPerDimension,
     trustProxy: config.trustProxy,
     geoDatabase: config.geoDatabase,
+    goals: config.goals,
     sessionIdleMinutes: config.sessionIdleMinutes,
     sessionCap: config.sessionCap,
     waitReplicas: config.redisWaitReplicas,

@@ -57,6 +57,8 @@ export interface TrackerOptions {
    * from. Default: the one bundled with @rta/events (countries).
    */
   geoDatabase?: string;
+  /** Goals of the dashboard (GOALS): custom event names and page paths. Default none. */
+  goals?: readonly string[];
   /** Where `/api/history` reads from (the tracker only queries it); absent = history answers 503. */
   warehouse?: Warehouse;
   /** Server clock in milliseconds; injectable for tests. Default `Date.now`. */
@@ -112,6 +114,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     bots,
     warehouse: options.warehouse,
     sites: options.sites,
+    goals: options.goals ?? [],
     clock,
     proxy,
     limiter,

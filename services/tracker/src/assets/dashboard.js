@@ -25,7 +25,7 @@
     });
   }
 
-  function fillTable(id, rows, columns) {
+  function fillTable(id, rows, columns, emptyText) {
     var body = $(id).querySelector('tbody');
     body.replaceChildren();
     rows.forEach(function (row) {
@@ -43,7 +43,7 @@
       var td = document.createElement('td');
       td.colSpan = columns.length;
       td.className = 'empty';
-      td.textContent = 'No data yet';
+      td.textContent = emptyText || 'No data yet';
       tr.appendChild(td);
       body.appendChild(tr);
     }
@@ -121,7 +121,8 @@
   /** "+50.0%" against the previous period (bounce rate: "+5.0 pp"); empty when there is nothing to compare with. */
   function change(x, points) {
     if (x === null || x === undefined) return '';
-    return (x > 0 ? '+' : '') + (x * 100).toFixed(1) + (points ? ' pp' : '%');
+    var tenths = Math.round(x * 1000) / 10 + 0; // + 0: a change that rounds to nothing is 0.0, not -0.0
+    return (tenths > 0 ? '+' : '') + tenths.toFixed(1) + (points ? ' pp' : '%');
   }
   function figure(id, current, previous, delta, format, points) {
     text('h-' + id, format(current));
@@ -137,7 +138,7 @@
       var q = rangeQuery();
       q.set('query', a.dataset.query);
       if (a.dataset.kind === 'series') q.set('by', by);
-      if (a.dataset.query.indexOf('top-') === 0) q.set('limit', '1000');
+      if (/^(top|goal)-/.test(a.dataset.query)) q.set('limit', '1000');
       a.href = '/api/export?' + q.toString();
     });
   }
@@ -171,6 +172,13 @@
       fillTable('h-countries', r.countries, [countryName, function (x) { return number(x.pageviews); }]);
       fillTable('h-browsers', r.browsers, [value, function (x) { return number(x.pageviews); }]);
       fillTable('h-os', r.operatingSystems, [value, function (x) { return number(x.pageviews); }]);
+      var noGoals = r.goals.length === 0 ? 'No goals: set GOALS (e.g. GOALS=signup,/thank-you)' : undefined;
+      var goal = function (x) { return x.goal; };
+      fillTable('h-goals', r.goals, [goal, function (x) { return number(x.conversions); }, function (x) { return number(x.converters); }, function (x) { return percent(x.conversionRate); },
+        function (x) { return (x.change.conversionRate === null ? '' : change(x.change.conversionRate, true) + ' ') + 'vs ' + percent(x.previous.conversionRate); }], noGoals);
+      fillTable('h-goal-sources', r.goalSources, [goal, value, function (x) { return number(x.conversions); }], noGoals);
+      fillTable('h-goal-pages', r.goalPages, [goal, value, function (x) { return number(x.conversions); }], noGoals);
+      document.querySelectorAll('a.csv[data-query^="goal"]').forEach(function (a) { a.hidden = r.goals.length === 0; });
       setCsvLinks(r.by);
       text('history-status', 'from the ' + h.warehouse + ' warehouse');
     }).catch(function (e) {

@@ -20,6 +20,8 @@ export interface DashboardDeps {
   /** Source of `/api/history`; absent = history answers 503. */
   warehouse: Warehouse | undefined;
   sites: readonly string[];
+  /** GOALS: the dashboard's goals card and the goal queries' downloads. */
+  goals: readonly string[];
   clock: () => number;
   /** The client address for the throttle; login cookies get `Secure` when a trusted proxy says the request came over HTTPS. */
   proxy: ProxyTrust;
@@ -184,7 +186,7 @@ export async function handleHistory(req: IncomingMessage, res: ServerResponse, d
   if (!range) return;
   if (!deps.warehouse) return sendApi(res, 503, NO_WAREHOUSE);
   try {
-    sendApi(res, 200, await readHistory(deps.warehouse, params.get('site')!, range));
+    sendApi(res, 200, await readHistory(deps.warehouse, params.get('site')!, range, deps.goals));
   } catch (error) {
     deps.limiter.warn({ err: error }, 'history query failed');
     sendApi(res, 503, WAREHOUSE_DOWN);
@@ -212,10 +214,11 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, de
   if (!query) return sendApi(res, 400, { error: 'unknown_query', message: `query must be one of ${listQueries(deps.warehouse.dialect).map((q) => q.name).join(', ')}` });
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EXPORT_ROWS) return sendApi(res, 400, { error: 'invalid_limit', message: `limit must be a whole number from 1 to ${MAX_EXPORT_ROWS}` });
   if (by !== undefined && by !== 'hour' && by !== 'day') return sendApi(res, 400, { error: 'invalid_by', message: 'by must be hour or day' });
+  if (query.params.includes('goal') && deps.goals.length === 0) return sendApi(res, 400, { error: 'no_goals', message: `${name} reports the goals of GOALS, and none is set` });
   const site = params.get('site')!;
   let csv: string;
   try {
-    csv = formatRows(await runNamedQuery(deps.warehouse, name, { site, from: range.from, to: range.to, by, limit }), 'csv', query.columns);
+    csv = formatRows(await runNamedQuery(deps.warehouse, name, { site, from: range.from, to: range.to, by, limit, goals: deps.goals }), 'csv', query.columns);
   } catch (error) {
     deps.limiter.warn({ err: error }, 'export query failed');
     return sendApi(res, 503, WAREHOUSE_DOWN);
