@@ -31,16 +31,17 @@ export interface NamedQueryParams {
  * a query with the parameter `goal` runs once per goal of `goals`.
  */
 export async function runNamedQuery(warehouse: Warehouse, name: string, params: NamedQueryParams): Promise<QueryRow[]> {
-  const known = listQueries(warehouse.dialect).map((q) => q.name);
-  if (!known.includes(name)) {
-    throw new WarehouseError('WAREHOUSE_QUERY', `unknown query "${name}"; the pack has: ${known.join(', ')}`);
+  const pack = listQueries(warehouse.dialect);
+  const entry = pack.find((q) => q.name === name);
+  if (!entry) {
+    throw new WarehouseError('WAREHOUSE_QUERY', `unknown query "${name}"; the pack has: ${pack.map((q) => q.name).join(', ')}`);
   }
   if (params.by !== undefined && !VISITOR_PERIODS.includes(params.by)) {
     throw new WarehouseError('WAREHOUSE_QUERY', `"by" must be one of ${VISITOR_PERIODS.join(', ')}, got ${JSON.stringify(params.by)}`);
   }
   const sql = readSql(warehouse.dialect, name);
   const bound = { site: params.site, from: params.from, to: params.to, limit: params.limit ?? 10, by: params.by ?? null, page: params.page ?? null };
-  if (!listQueries(warehouse.dialect).find((q) => q.name === name)!.params.includes('goal')) return warehouse.query(sql, bound);
+  if (!entry.params.includes('goal')) return warehouse.query(sql, bound);
   const goals = params.goals ?? [];
   if (goals.length === 0) throw new WarehouseError('WAREHOUSE_QUERY', `query "${name}" needs a goal: a custom event name or a page path (GOALS, or --goal)`);
   const rows: QueryRow[] = [];
