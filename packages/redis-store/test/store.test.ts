@@ -91,7 +91,8 @@ describe('AnalyticsStore', () => {
       ].sort(),
     );
     const visitors = batch.visitors.map((v) => `${v.dimension}|${v.value}|${v.visitors}`).sort();
-    // A custom event's visitors have a sketch of their own (for goals); page views' are the site's.
+    // A custom event's visitors have a sketch of their own (for goals); a page's sketch holds
+    // every visitor with a hit on it (/b: the signup sent from it, without a page view of /b).
     expect(visitors).toEqual(['event|signup|1', 'page|/a|2', 'page|/b|1', 'total||2']);
     expect(Buffer.from(batch.visitors[0]!.sketch).subarray(0, 4).toString()).toBe('HYLL');
 

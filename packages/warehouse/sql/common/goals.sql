@@ -7,6 +7,8 @@
 -- merge the goal's minute sketches (unique_visitors, dimension 'event' or 'page', value the
 -- goal), visitors the site's (dimension 'total'), as in visitors.sql; conversion_rate is
 -- converters / visitors, NULL without visitors. Both are HyperLogLog estimates (about 0.8%).
+-- A page's sketch holds every visitor with a hit on it (a page view, or a custom event sent
+-- from it), so a page goal's converters are those visitors.
 WITH conversions AS (
   SELECT coalesce(sum(count), 0) AS conversions
   FROM event_counts
