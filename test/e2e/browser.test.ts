@@ -26,7 +26,7 @@ const SITE = 'example.com';
 const TOKEN = 'test-dashboard-token-0123456789';
 
 describe('browser script and dashboard in Chromium', () => {
-  const bed = browserTestbed({ site: SITE, token: TOKEN, warehouse: true });
+  const bed = browserTestbed({ site: SITE, token: TOKEN, warehouse: true, goals: ['signup', '/pricing'] });
   const { redis, prefix } = bed;
   const api = async <T>(path: string, token: string | null = TOKEN): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${bed.tracker.base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -157,6 +157,9 @@ describe('browser script and dashboard in Chromium', () => {
       const historyStatus = await page.locator('#history-status').innerText();
       expect(await texts(page, ['#h-pageviews', '#h-visits', '#h-bounce', '#h-ppv']), historyStatus).toEqual(['3', '1', '0.0%', '3.00']);
       expect(await page.locator('#h-entry tbody tr').allInnerTexts()).toEqual(['/\t1\t0.0%']);
+      // The goals from the clicks above: the signup and the view of /pricing, by the one visitor.
+      expect(await page.locator('#h-goals tbody tr').allInnerTexts()).toEqual(['signup\t1\t1\t100.0%\tvs –', '/pricing\t1\t1\t100.0%\tvs –']);
+      expect(await page.locator('#h-goal-pages tbody tr').allInnerTexts()).toEqual(['signup\t/docs\t1', '/pricing\t/pricing\t1']);
       const dir = SCREENSHOT ? undefined : mkdtempSync(join(tmpdir(), 'rta-screenshot-'));
       const path = SCREENSHOT ?? join(dir!, 'dashboard.png');
       await page.screenshot({ path, fullPage: true });

@@ -21,7 +21,7 @@ export interface BrowserTestbed {
  * after them: a tracker on the real clock with a dashboard token, a test site, and optionally a
  * DuckDB warehouse behind the dashboard's history.
  */
-export function browserTestbed(options: { site: string; token: string; warehouse?: boolean; trustProxy?: boolean }): BrowserTestbed {
+export function browserTestbed(options: { site: string; token: string; warehouse?: boolean; trustProxy?: boolean; goals?: string[] }): BrowserTestbed {
   const bed = { redis: testRedis(), prefix: randomPrefix() } as BrowserTestbed;
   let fixture: WarehouseFixture | undefined;
   beforeAll(async () => {
@@ -30,7 +30,7 @@ export function browserTestbed(options: { site: string; token: string; warehouse
       bed.warehouse = fixture.create();
       await bed.warehouse.migrate();
     }
-    bed.tracker = await startTestTracker({ prefix: bed.prefix, sites: [options.site], now: 'real', dashboardToken: options.token, warehouse: bed.warehouse, trustProxy: options.trustProxy });
+    bed.tracker = await startTestTracker({ prefix: bed.prefix, sites: [options.site], now: 'real', dashboardToken: options.token, warehouse: bed.warehouse, trustProxy: options.trustProxy, goals: options.goals });
     bed.site = await startTestSite(bed.tracker.base, options.site);
   });
   afterAll(async () => {
