@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore, minuteOf, type EventWrite } from '@rta/redis-store';
-import { createDuckDBWarehouse, formatRows, listQueries, runNamedQuery, type CounterRow } from '@rta/warehouse';
+import { createDuckDBWarehouse, formatRows, listQueries, runNamedQuery, storeGoal, type CounterRow } from '@rta/warehouse';
 import { parseCsv } from '../support/csv.js';
 import { exited, spawnCli } from '../support/child.js';
 import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
@@ -145,7 +145,7 @@ describe('cli query --format csv', () => {
     ]);
     expect(await exited(spawnCli(['query', 'goals', ...day], env))).toMatchObject({
       code: 1,
-      output: 'error: query "goals" needs a goal: a custom event name or a page path (GOALS, or --goal)\n',
+      output: 'error: query "goals" needs a goal: a custom event name or a page path (GOALS, one added on the dashboard, or --goal)\n',
     });
     expect(await exited(spawnCli(['query', 'goals', ...day, '--goal', 'pageview'], env))).toMatchObject({
       code: 1,
@@ -155,6 +155,18 @@ describe('cli query --format csv', () => {
       code: 1,
       output: expect.stringMatching(/^error: GOALS: "sign up" is neither a page path/),
     });
+    // A goal added on the dashboard (stored in the warehouse) comes after those of GOALS.
+    const stored = createDuckDBWarehouse({ path: env.DUCKDB_PATH });
+    try {
+      await storeGoal(stored, site, '/ünïcödé');
+    } finally {
+      await stored.close();
+    }
+    expect(parseCsv(await exitedOk(['query', 'goal-pages', ...day, '--format', 'csv'], { GOALS: 'signup' }))).toEqual([
+      ['goal', 'page', 'conversions'],
+      ['signup', '/a,b', '3'],
+      ['/ünïcödé', '/ünïcödé', '5'],
+    ]);
     // No rows in the range: the header row alone.
     expect(await cli('query', 'top-pages', '--site', site, '--from', '2020-01-01', '--to', '2020-01-02', '--format', 'csv')).toBe('page,pageviews\r\n');
   });

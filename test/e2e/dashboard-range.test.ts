@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildRegisters, encodeRedisHll } from '@rta/hll';
-import { formatRows, listQueries, readSql, runNamedQuery, type CounterRow, type MinuteBatch, type Warehouse } from '@rta/warehouse';
+import { formatRows, listQueries, readSql, runNamedQuery, storedGoals, type CounterRow, type MinuteBatch, type Warehouse } from '@rta/warehouse';
 import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
 import { warehouseFixtures, type WarehouseFixture } from '../support/warehouses.js';
 import { startTestTracker, type TestTracker } from '../support/pipeline.js';
@@ -212,6 +212,77 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     expect(records).toEqual([['/', '21'], ['/pricing', '5'], ['/a,b', '4']]);
   });
 
+  it('adds a goal on the dashboard, keeps it in the warehouse across reloads, and removes it', async () => {
+    await open(`?site=${SITE}&range=custom&from=2026-03-01&to=2026-03-07`);
+    const chips = () => page.locator('#goal-list li').evaluateAll((lis) => lis.map((li) => `${li.textContent}${li.querySelector('button') ? '' : ' (GOALS)'}`));
+    const settled = () => page.evaluate(() => (globalThis as unknown as { dashboardReady: Promise<unknown> }).dashboardReady);
+    const goalRows = () => page.locator('#h-goals tbody tr').allInnerTexts();
+    expect(await chips()).toEqual(['signup (GOALS)', '/pricing (GOALS)']);
+
+    // Bad input: a clear message, nothing stored.
+    for (const [input, message] of [
+      ['sign up', 'Goals: "sign up" is neither a page path (starting with /) nor an event name (1-64 characters of A-Z a-z 0-9 _ . : -)'],
+      ['/a,/b', 'Goals: goal must be one custom event name or page path, such as signup or /thank-you'],
+    ]) {
+      await page.fill('#goal-input', input!);
+      await page.click('#goal-form button[type=submit]');
+      await settled();
+      expect(await page.locator('#goal-error').innerText()).toBe(message);
+    }
+    expect(await storedGoals(warehouse, SITE)).toEqual([]);
+
+    // The page goal "/": its page views in the range against the previous period's.
+    await page.fill('#goal-input', '/');
+    await page.click('#goal-form button[type=submit]');
+    await settled();
+    expect(await page.locator('#goal-error').isHidden()).toBe(true);
+    expect(await chips()).toEqual(['signup (GOALS)', '/pricing (GOALS)', '/×']);
+    expect(await storedGoals(warehouse, SITE)).toEqual(['/']);
+    const withRoot = ['signup\t5\t3\t37.5%\t+17.5 pp vs 20.0%', '/pricing\t5\t2\t25.0%\t-15.0 pp vs 40.0%', '/\t21\t0\t0.0%\t0.0 pp vs 0.0%'];
+    expect(await goalRows()).toEqual(withRoot);
+
+    // Kept across a reload (in the warehouse, not the page), and in the goals download.
+    await open(`?site=${SITE}&range=custom&from=2026-03-01&to=2026-03-07`);
+    expect(await goalRows()).toEqual(withRoot);
+    const download = page.waitForEvent('download');
+    await page.locator('#h-goals a.csv').click();
+    expect(parseCsv(readFileSync((await (await download).path())!, 'utf8')).map((r) => r.slice(0, 2))).toEqual([['goal', 'conversions'], ['signup', '5'], ['/pricing', '5'], ['/', '21']]);
+
+    // A goal of GOALS is not removed here; a stored one is.
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const refused = await fetch(`${tracker.base}/api/goals?site=${SITE}&goal=signup`, { method: 'DELETE', headers });
+    expect([refused.status, await refused.json()]).toEqual([400, { error: 'configured_goal', message: '"signup" is one of GOALS; remove it there' }]);
+    await page.getByRole('button', { name: 'Remove the goal /' }).click();
+    await settled();
+    expect(await chips()).toEqual(['signup (GOALS)', '/pricing (GOALS)']);
+    expect(await goalRows()).toEqual(withRoot.slice(0, 2));
+    expect(await storedGoals(warehouse, SITE)).toEqual([]);
+    const listed = await fetch(`${tracker.base}/api/goals?site=${SITE}`, { headers });
+    expect(await listed.json()).toEqual({ configured: GOALS, stored: [] });
+  });
+
+  it('shows stored goals on every tracker of the site, and stores at most 50 per site', async () => {
+    const other = 'b.example';
+    const [one, two] = [await startTestTracker({ prefix, sites: [other], now: NOW, dashboardToken: TOKEN, warehouse }), await startTestTracker({ prefix, sites: [other], now: NOW, dashboardToken: TOKEN, warehouse })];
+    try {
+      const goals = async (base: string, method = 'GET', goal?: string) => {
+        const res = await fetch(`${base}/api/goals?site=${other}${goal === undefined ? '' : `&goal=${encodeURIComponent(goal)}`}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+        return { status: res.status, body: (await res.json()) as { stored?: string[]; error?: string; message?: string } };
+      };
+      const names = Array.from({ length: 50 }, (_, i) => `goal.${i}`);
+      for (const name of names) expect((await goals(one.base, 'POST', name)).status).toBe(201);
+      names.sort(); // the tracker's clock stands still here: one added_at, so by name
+      expect(await goals(one.base, 'POST', 'goal.7')).toMatchObject({ status: 201, body: { stored: names } }); // there already
+      expect(await goals(one.base, 'POST', 'goal.50')).toEqual({ status: 400, body: { error: 'too_many_goals', message: "a site's dashboard can add at most 50 goals" } });
+      expect(await goals(two.base)).toEqual({ status: 200, body: { configured: [], stored: names } });
+      expect(await goals(two.base, 'POST', '')).toMatchObject({ status: 400, body: { error: 'invalid_goal' } });
+      expect(await storedGoals(warehouse, SITE)).toEqual([]); // another site's goals are its own
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
   it('answers bad export requests with a clear 400', async () => {
     const get = async (query: string) => {
       const res = await fetch(`${tracker.base}/api/export?site=${SITE}&${query}`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -230,7 +301,7 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
       const history = (await (await fetch(`${plain.base}/api/history?site=${SITE}&range=7d`, { headers })).json()) as { range: { goals: unknown[]; goalSources: unknown[] } };
       expect([history.range.goals, history.range.goalSources]).toEqual([[], []]);
       const res = await fetch(`${plain.base}/api/export?site=${SITE}&query=goals&range=7d`, { headers });
-      expect([res.status, await res.json()]).toEqual([400, { error: 'no_goals', message: 'goals reports the goals of GOALS, and none is set' }]);
+      expect([res.status, await res.json()]).toEqual([400, { error: 'no_goals', message: "goals reports the site's goals (GOALS and those added on the dashboard), and it has none" }]);
     } finally {
       await plain.close();
     }

@@ -29,7 +29,8 @@ export const USAGE = `usage: pnpm cli <command> [options]
                         e.g. query visitors --site example.com --from 2026-03-01 --to 2026-03-08 --by day
                         (unique visitors merged over the window; without --by one number for the
                         whole range; --page counts one page instead of the whole site)
-                        goals, goal-sources, goal-pages: each goal of GOALS, or --goal signup,/thank-you
+                        goals, goal-sources, goal-pages: the site's goals (GOALS, then those added on the
+                        dashboard), or --goal signup,/thank-you
                         --format table (default), csv (for a spreadsheet) or json (one array, for jq)
   queries [--format F]  list the SQL pack
   migrate               create the warehouse tables
@@ -193,6 +194,7 @@ function reportingLoads(warehouse: Warehouse, progress: FlushProgress): Warehous
     dialect: warehouse.dialect,
     migrate: () => warehouse.migrate(),
     query: (sql, params) => warehouse.query(sql, params),
+    execute: (sql, params) => warehouse.execute(sql, params),
     close: () => warehouse.close(),
     async load(batch: MinuteBatch) {
       const result = await warehouse.load(batch);
@@ -242,14 +244,16 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
   const site = flags.site ?? config.sites[0];
   if (site === undefined) throw new Error('query needs --site (or SITES, whose first site is the default)');
   if (!(from < to)) throw new Error('--from must be before --to');
-  const [{ runNamedQuery, listQueries, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
+  const [{ runNamedQuery, listQueries, storedGoals, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
   const by = parseBy(flags.by, VISITOR_PERIODS);
-  const goals = parseGoalFlag(flags.goal, config.goals);
-  const columns = listQueries(config.warehouse.kind).find((q) => q.name === name)?.columns;
+  const flagGoals = parseGoalFlag(flags.goal);
+  const entry = listQueries(config.warehouse.kind).find((q) => q.name === name);
   const warehouse = createWarehouseFromConfig(config.warehouse);
   try {
     // An unknown name fails in runNamedQuery, naming the queries of the pack.
-    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page, goals }), format, columns), format);
+    // The goal queries report --goal, else the site's goals as the dashboard shows them.
+    const goals = flagGoals ?? (entry?.params.includes('goal') ? [...new Set([...config.goals, ...(await storedGoals(warehouse, site))])] : []);
+    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page, goals }), format, entry?.columns), format);
   } finally {
     await warehouse.close();
   }
@@ -261,9 +265,9 @@ function parseFormat(text: string | undefined): OutputFormat {
   return text;
 }
 
-/** `--goal`: goals as GOALS takes them, instead of GOALS. */
-function parseGoalFlag(text: string | undefined, configured: string[]): string[] {
-  if (text === undefined) return configured;
+/** `--goal`: goals as GOALS takes them, instead of the site's. */
+function parseGoalFlag(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
   let goals: string[];
   try {
     goals = parseGoals(text);

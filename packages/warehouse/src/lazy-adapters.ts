@@ -26,6 +26,7 @@ function deferred(dialect: Dialect, create: () => Promise<Warehouse>): Warehouse
     load: async (batch) => (await get()).load(batch),
     loadBatches: async (batches) => (await get()).loadBatches(batches),
     query: async (sql, params) => (await get()).query(sql, params),
+    execute: async (sql, params) => (await get()).execute(sql, params),
     close: async () => {
       if (real) await (await real).close();
     },

@@ -43,7 +43,7 @@ export async function runNamedQuery(warehouse: Warehouse, name: string, params: 
   const bound = { site: params.site, from: params.from, to: params.to, limit: params.limit ?? 10, by: params.by ?? null, page: params.page ?? null };
   if (!entry.params.includes('goal')) return warehouse.query(sql, bound);
   const goals = params.goals ?? [];
-  if (goals.length === 0) throw new WarehouseError('WAREHOUSE_QUERY', `query "${name}" needs a goal: a custom event name or a page path (GOALS, or --goal)`);
+  if (goals.length === 0) throw new WarehouseError('WAREHOUSE_QUERY', `query "${name}" needs a goal: a custom event name or a page path (GOALS, one added on the dashboard, or --goal)`);
   const rows: QueryRow[] = [];
   for (const goal of goals) rows.push(...(await warehouse.query(sql, { ...bound, goal })));
   return rows;

@@ -14,6 +14,8 @@
  *   have committed: loading them again reports those `already-loaded`, which is all the flusher
  *   relies on (it deletes a claim from Redis only after its batch is reported).
  * - `query(sql, params)` runs read-only SQL of the adapter's dialect with `:name` parameters.
+ * - `execute(sql, params)` runs one statement that writes (the dashboard's goals), committed on
+ *   its own.
  *
  * Left out: deduplication of rows across different batch ids (the flusher never builds two
  * batch ids for the same Redis data), schema changes after the first migration.
@@ -24,6 +26,7 @@ export interface Warehouse {
   load(batch: MinuteBatch): Promise<LoadResult>;
   loadBatches(batches: readonly MinuteBatch[]): Promise<LoadResult[]>;
   query(sql: string, params?: QueryParams): Promise<QueryRow[]>;
+  execute(sql: string, params?: QueryParams): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRegisters, encodeRedisHll, estimateCardinality } from '@rta/hll';
 import {
   listQueries,
+  removeStoredGoal,
   runNamedQuery,
+  storeGoal,
+  storedGoals,
   type CounterRow,
   type LoadHooks,
   type MinuteBatch,
@@ -405,6 +408,20 @@ function describeGoals(current: () => Warehouse): void {
     const empty = await runNamedQuery(warehouse, 'goals', { ...day, from: at(20, 0), goals: ['signup'] });
     expect(empty.map((g) => [Number(g.conversions), Number(g.converters), Number(g.visitors), g.conversion_rate])).toEqual([[0, 0, 0, null]]);
     await expect(runNamedQuery(warehouse, 'goals', day)).rejects.toThrow('query "goals" needs a goal');
+  });
+
+  it("stores a dashboard's goals per site: added once, oldest first, removed", async () => {
+    const warehouse = current();
+    expect(await storedGoals(warehouse, 'stored.example')).toEqual([]);
+    await storeGoal(warehouse, 'stored.example', '/thank-you', new Date('2026-03-04T10:00:00Z'));
+    await storeGoal(warehouse, 'stored.example', "it's-a.goal", new Date('2026-03-04T11:00:00Z'));
+    await storeGoal(warehouse, 'stored.example', '/thank-you', new Date('2026-03-04T12:00:00Z')); // there already
+    await storeGoal(warehouse, 'other.example', 'signup');
+    expect(await storedGoals(warehouse, 'stored.example')).toEqual(['/thank-you', "it's-a.goal"]);
+    await removeStoredGoal(warehouse, 'stored.example', '/thank-you');
+    await removeStoredGoal(warehouse, 'stored.example', '/never-added');
+    expect(await storedGoals(warehouse, 'stored.example')).toEqual(["it's-a.goal"]);
+    expect(await storedGoals(warehouse, 'other.example')).toEqual(['signup']);
   });
 }
 

@@ -126,6 +126,12 @@ ${historyTable('h-browsers', 'Browsers', ['Browser', 'Views'], 'top-browsers')}
 ${historyTable('h-os', 'Operating systems', ['System', 'Views'], 'top-os')}
 </div>
 <h3>Goals</h3>
+<form id="goal-form" class="range">
+<label>Add a goal (a custom event or a page path) <input id="goal-input" required maxlength="1024" placeholder="signup or /thank-you"></label>
+<button type="submit">Add</button>
+</form>
+<p class="error" id="goal-error" role="alert" hidden></p>
+<ul id="goal-list" class="goals"></ul>
 <div class="tables">
 ${historyTable('h-goals', 'Conversions, unique converters and rate (of visitors)', ['Goal', 'Conversions', 'Converters', 'Rate', 'vs previous'], 'goals', true)}
 ${historyTable('h-goal-sources', 'Conversions per source', ['Goal', 'Source', 'Conversions'], 'goal-sources')}

@@ -13,7 +13,7 @@ import { DailySalt } from './salt.js';
 import { CORS, clientWentAway, sendJson, sendPixel, sendPreflight } from './http.js';
 import { handlePixel } from './routes/pixel.js';
 import { handleBeacon } from './routes/beacon.js';
-import { PRIVATE, handleDashboardPage, handleExport, handleHistory, handleLive, handleLogin, handleLogout, type DashboardDeps } from './routes/dashboard.js';
+import { PRIVATE, handleDashboardPage, handleExport, handleGoals, handleHistory, handleLive, handleLogin, handleLogout, type DashboardDeps } from './routes/dashboard.js';
 import { handleMetrics, type MetricsDeps } from './routes/metrics.js';
 import { loadAssets, sendAsset } from './assets.js';
 import { DashboardAuth, SecretToken } from './dashboard-auth.js';
@@ -145,6 +145,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (path === '/api/live' && method === 'GET') return handleLive(req, res, dashboard);
     if (path === '/api/history' && method === 'GET') return handleHistory(req, res, dashboard);
     if (path === '/api/export' && method === 'GET') return handleExport(req, res, dashboard);
+    if (path === '/api/goals' && (method === 'GET' || method === 'POST' || method === 'DELETE')) return handleGoals(req, res, dashboard);
     if (path === '/healthz' && method === 'GET') {
       req.resume();
       const problem = await store.health(options.sites);

@@ -46,3 +46,9 @@ CREATE OR REPLACE MACRO rta_hll_estimate(nonzero, inverse_sum, m) AS
   CASE WHEN nonzero = 0 THEN CAST(0 AS BIGINT) ELSE
     CAST(floor(0.5 / ln(2) * m * m / (inverse_sum + m * rta_hll_sigma(CAST(m - nonzero AS DOUBLE) / m)) + 0.5) AS BIGINT)
   END;
+-- Goals added on the dashboard (next to those of GOALS): an event name or a page path per row.
+CREATE TABLE IF NOT EXISTS dashboard_goals (
+  site     VARCHAR NOT NULL,
+  goal     VARCHAR NOT NULL,
+  added_at TIMESTAMP NOT NULL
+);

@@ -53,3 +53,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     floor(0.5 / ln(2::float8) * m * m / (inverse_sum + m * rta_hll_sigma((m - nonzero)::float8 / m)) + 0.5)::bigint
   END
 $$;
+-- Goals added on the dashboard (next to those of GOALS): an event name or a page path per row.
+CREATE TABLE IF NOT EXISTS dashboard_goals (
+  site     TEXT NOT NULL,
+  goal     TEXT NOT NULL,
+  added_at TIMESTAMP NOT NULL
+);

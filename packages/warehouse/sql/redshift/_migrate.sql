@@ -63,3 +63,9 @@ WITH hex AS (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELEC
 SELECT a.d * 4096 + b.d * 256 + c.d * 16 + e.d
 FROM hex a CROSS JOIN hex b CROSS JOIN hex c CROSS JOIN hex e
 WHERE a.d < 4 AND NOT EXISTS (SELECT 1 FROM rta_register_numbers);
+-- Goals added on the dashboard (next to those of GOALS): an event name or a page path per row.
+CREATE TABLE IF NOT EXISTS dashboard_goals (
+  site     VARCHAR(1024) NOT NULL,
+  goal     VARCHAR(4096) NOT NULL,
+  added_at TIMESTAMP NOT NULL
+) DISTSTYLE ALL;

@@ -36,3 +36,9 @@ CREATE TABLE IF NOT EXISTS unique_visitors (
 -- Our hash is Redis's, not Snowflake's: combine these only with each other, never with
 -- HLL_ACCUMULATE states built inside Snowflake.
 ALTER TABLE unique_visitors ADD COLUMN IF NOT EXISTS hll VARIANT;
+-- Goals added on the dashboard (next to those of GOALS): an event name or a page path per row.
+CREATE TABLE IF NOT EXISTS dashboard_goals (
+  site     VARCHAR NOT NULL,
+  goal     VARCHAR NOT NULL,
+  added_at TIMESTAMP_NTZ NOT NULL
+);

@@ -129,6 +129,14 @@ export function createDuckDBWarehouse(options: DuckDBWarehouseOptions): Warehous
       }
     },
 
+    async execute(sql, params = {}) {
+      try {
+        await withConnection(false, (connection) => runQuery(connection, sql, params));
+      } catch (error) {
+        throw wrapWarehouseError('WAREHOUSE_QUERY', 'DuckDB statement failed', error);
+      }
+    },
+
     async close() {
       await queue.run(async () => {
         memory?.closeSync();

@@ -139,6 +139,10 @@ export function createPostgresWarehouse(options: PostgresWarehouseOptions): Ware
       }
     },
 
+    async execute(sql, params = {}) {
+      await this.query(sql, params);
+    },
+
     async close() {
       await pool.end();
     },

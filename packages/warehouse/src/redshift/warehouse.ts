@@ -209,6 +209,10 @@ export function createRedshiftWarehouse(options: RedshiftWarehouseOptions): Ware
       }
     },
 
+    async execute(sql: string, params: QueryParams = {}) {
+      await warehouse.query(sql, params);
+    },
+
     async close() {
       api.close();
     },

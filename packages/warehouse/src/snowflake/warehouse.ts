@@ -128,6 +128,10 @@ export function createSnowflakeWarehouse(options: SnowflakeWarehouseOptions): Wa
       }
     },
 
+    async execute(sql, params = {}) {
+      await this.query(sql, params);
+    },
+
     async close() {
       await queue.run(async () => {
         closed = true;

@@ -15,8 +15,8 @@
   function number(n) { return n === null || n === undefined ? '–' : fmt.format(n); }
   function percent(x) { return x === null || x === undefined ? '–' : (x * 100).toFixed(1) + '%'; }
 
-  function fetchJson(url) {
-    return fetch(url, { credentials: 'same-origin' }).then(function (res) {
+  function fetchJson(url, method) {
+    return fetch(url, { credentials: 'same-origin', method: method || 'GET' }).then(function (res) {
       if (res.status === 401) { location.href = '/dashboard'; throw new Error('unauthorized'); }
       return res.json().then(function (body) {
         if (!res.ok) throw new Error(body.message || body.error || String(res.status));
@@ -188,6 +188,54 @@
     });
   }
 
+  // Goals of GOALS (fixed here) and those added on the dashboard (stored in the warehouse).
+  function showGoals(g) {
+    var list = $('goal-list');
+    list.replaceChildren();
+    g.configured.concat(g.stored).forEach(function (name, i) {
+      var li = document.createElement('li');
+      var label = document.createElement('span');
+      label.textContent = name;
+      li.appendChild(label);
+      if (i < g.configured.length) {
+        li.className = 'configured';
+        li.title = 'from GOALS';
+      } else {
+        var remove = document.createElement('button');
+        remove.type = 'button';
+        remove.textContent = '×';
+        remove.setAttribute('aria-label', 'Remove the goal ' + name);
+        remove.addEventListener('click', function () { window.dashboardReady = changeGoal('DELETE', name); });
+        li.appendChild(remove);
+      }
+      list.appendChild(li);
+    });
+  }
+  function goalsUrl(goal) {
+    var q = new URLSearchParams({ site: site() });
+    if (goal !== undefined) q.set('goal', goal);
+    return '/api/goals?' + q.toString();
+  }
+  function goalError(e) {
+    $('goal-error').textContent = e ? 'Goals: ' + e.message : '';
+    $('goal-error').hidden = !e;
+  }
+  function refreshGoals() {
+    return fetchJson(goalsUrl()).then(function (g) { goalError(null); showGoals(g); }).catch(goalError);
+  }
+  function changeGoal(method, goal) {
+    return fetchJson(goalsUrl(goal), method).then(function (g) {
+      goalError(null);
+      showGoals(g);
+      if (method === 'POST') $('goal-input').value = '';
+      return refreshHistory();
+    }).catch(goalError);
+  }
+  $('goal-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    window.dashboardReady = changeGoal('POST', $('goal-input').value.trim());
+  });
+
   $('preset').addEventListener('change', function () {
     if ($('preset').value === 'custom') return; // pick the dates, then Show
     view = { range: $('preset').value, from: '', to: '' };
@@ -204,10 +252,10 @@
   // Editing a date makes the range custom.
   ['from', 'to'].forEach(function (id) { $(id).addEventListener('input', function () { $('preset').value = 'custom'; }); });
 
-  siteSelect.addEventListener('change', function () { keepInUrl(); refreshLive(); refreshHistory(); });
+  siteSelect.addEventListener('change', function () { keepInUrl(); refreshLive(); refreshHistory(); refreshGoals(); });
   window.addEventListener('resize', function () {
     Object.keys(charts).forEach(function (id) { var w = Math.max(280, $(id).clientWidth); charts[id].setSize({ width: w, height: w < 600 ? 180 : 240 }); });
   });
-  window.dashboardReady = Promise.all([refreshLive(), refreshHistory()]);
+  window.dashboardReady = Promise.all([refreshLive(), refreshHistory(), refreshGoals()]);
   setInterval(refreshLive, 5000);
 })();

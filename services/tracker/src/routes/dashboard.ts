@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LogLimiter } from '@rta/config';
+import { parseGoals, type LogLimiter } from '@rta/config';
 import type { AnalyticsStore, BotCounts, LiveView } from '@rta/redis-store';
-import { listQueries, runNamedQuery, type Warehouse } from '@rta/warehouse';
+import { MAX_STORED_GOALS, listQueries, removeStoredGoal, runNamedQuery, storeGoal, storedGoals, type Warehouse } from '@rta/warehouse';
 import { formatRows } from '@rta/warehouse/query-output';
 import { InvalidRange, resolveRange, type DateRange } from '../date-range.js';
 import { DashboardAuth } from '../dashboard-auth.js';
@@ -186,7 +186,8 @@ export async function handleHistory(req: IncomingMessage, res: ServerResponse, d
   if (!range) return;
   if (!deps.warehouse) return sendApi(res, 503, NO_WAREHOUSE);
   try {
-    sendApi(res, 200, await readHistory(deps.warehouse, params.get('site')!, range, deps.goals));
+    const site = params.get('site')!;
+    sendApi(res, 200, await readHistory(deps.warehouse, site, range, await goalsOf(site, deps.warehouse, deps)));
   } catch (error) {
     deps.limiter.warn({ err: error }, 'history query failed');
     sendApi(res, 503, WAREHOUSE_DOWN);
@@ -214,11 +215,12 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, de
   if (!query) return sendApi(res, 400, { error: 'unknown_query', message: `query must be one of ${listQueries(deps.warehouse.dialect).map((q) => q.name).join(', ')}` });
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EXPORT_ROWS) return sendApi(res, 400, { error: 'invalid_limit', message: `limit must be a whole number from 1 to ${MAX_EXPORT_ROWS}` });
   if (by !== undefined && by !== 'hour' && by !== 'day') return sendApi(res, 400, { error: 'invalid_by', message: 'by must be hour or day' });
-  if (query.params.includes('goal') && deps.goals.length === 0) return sendApi(res, 400, { error: 'no_goals', message: `${name} reports the goals of GOALS, and none is set` });
   const site = params.get('site')!;
   let csv: string;
   try {
-    csv = formatRows(await runNamedQuery(deps.warehouse, name, { site, from: range.from, to: range.to, by, limit, goals: deps.goals }), 'csv', query.columns);
+    const goals = query.params.includes('goal') ? await goalsOf(site, deps.warehouse, deps) : [];
+    if (query.params.includes('goal') && goals.length === 0) return sendApi(res, 400, { error: 'no_goals', message: `${name} reports the site's goals (GOALS and those added on the dashboard), and it has none` });
+    csv = formatRows(await runNamedQuery(deps.warehouse, name, { site, from: range.from, to: range.to, by, limit, goals }), 'csv', query.columns);
   } catch (error) {
     deps.limiter.warn({ err: error }, 'export query failed');
     return sendApi(res, 503, WAREHOUSE_DOWN);
@@ -227,6 +229,50 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, de
   // The site is one of SITES (host names): safe in a file name as it is.
   const file = `${site}_${name}_${day(range.from)}_${day(range.to)}.csv`;
   sendText(res, 200, csv, 'text/csv; charset=utf-8; header=present', { ...PRIVATE, 'Content-Disposition': `attachment; filename="${file}"` });
+}
+
+/** A site's goals: those of GOALS, then those its dashboard added. */
+async function goalsOf(site: string, warehouse: Warehouse, deps: DashboardDeps): Promise<string[]> {
+  return [...new Set([...deps.goals, ...(await storedGoals(warehouse, site))])];
+}
+
+/**
+ * `/api/goals?site=…`: `GET` answers the goals of GOALS (`configured`) and those the dashboard
+ * added (`stored`, in the warehouse's `dashboard_goals`); `POST …&goal=<event or /path>` adds
+ * one (201), `DELETE …&goal=…` removes one; both answer what `GET` does. Those of GOALS are
+ * changed in GOALS only.
+ */
+export async function handleGoals(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
+  const params = await apiRequest(req, res, deps);
+  if (!params) return;
+  if (!deps.warehouse) return sendApi(res, 503, NO_WAREHOUSE);
+  const site = params.get('site')!;
+  let goal: string | undefined;
+  if (req.method !== 'GET') {
+    let goals: string[];
+    try {
+      goals = parseGoals(params.get('goal') ?? '');
+    } catch (error) {
+      return sendApi(res, 400, { error: 'invalid_goal', message: (error as Error).message });
+    }
+    if (goals.length !== 1) return sendApi(res, 400, { error: 'invalid_goal', message: 'goal must be one custom event name or page path, such as signup or /thank-you' });
+    goal = goals[0]!;
+    if (req.method === 'DELETE' && deps.goals.includes(goal)) {
+      return sendApi(res, 400, { error: 'configured_goal', message: `"${goal}" is one of GOALS; remove it there` });
+    }
+  }
+  try {
+    const stored = await storedGoals(deps.warehouse, site);
+    if (req.method === 'POST' && !stored.includes(goal!) && !deps.goals.includes(goal!)) {
+      if (stored.length >= MAX_STORED_GOALS) return sendApi(res, 400, { error: 'too_many_goals', message: `a site's dashboard can add at most ${MAX_STORED_GOALS} goals` });
+      await storeGoal(deps.warehouse, site, goal!, new Date(deps.clock()));
+    }
+    if (req.method === 'DELETE') await removeStoredGoal(deps.warehouse, site, goal!);
+    sendApi(res, req.method === 'POST' ? 201 : 200, { configured: deps.goals, stored: req.method === 'GET' ? stored : await storedGoals(deps.warehouse, site) });
+  } catch (error) {
+    deps.limiter.warn({ err: error }, 'goals query failed');
+    sendApi(res, 503, WAREHOUSE_DOWN);
+  }
 }
 
 async function readLiveResponse(site: string, now: number, deps: DashboardDeps): Promise<LiveResponse> {
