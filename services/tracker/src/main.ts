@@ -4,8 +4,9 @@ import { createWarehouseFromConfig } from '@rta/flusher';
 import { createTracker, type TrackerOptions } from './server.js';
 
 /**
- * Runs the tracker on `HOST:PORT` once Redis answers. The warehouse handle only serves the
- * dashboard's history queries (the flusher migrates and loads); adapters connect lazily.
+ * Runs the tracker on `HOST:PORT` once Redis answers. The warehouse handle serves the
+ * dashboard's history queries and keeps the goals added on it (the flusher migrates and loads);
+ * adapters connect lazily.
  */
 export async function startTrackerService(config: AppConfig, logger: Logger) {
   const redis = createRedis(config, 'tracker', logger);

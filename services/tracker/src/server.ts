@@ -59,7 +59,7 @@ export interface TrackerOptions {
   geoDatabase?: string;
   /** Goals of the dashboard (GOALS): custom event names and page paths. Default none. */
   goals?: readonly string[];
-  /** Where `/api/history` reads from (the tracker only queries it); absent = history answers 503. */
+  /** Where `/api/history` reads from, and where the goals added on the dashboard are kept (the only write the tracker makes); absent = history answers 503. */
   warehouse?: Warehouse;
   /** Server clock in milliseconds; injectable for tests. Default `Date.now`. */
   clock?: () => number;
