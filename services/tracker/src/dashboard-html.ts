@@ -38,9 +38,13 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
   );
 }
 
-export function lockedPage(message: string): string {
-  return shell('Analytics: locked', `<main class="login"><h1>Analytics dashboard</h1><p class="error" role="alert">${escapeHtml(message)}</p></main>`);
+/** A page that says why there is no dashboard: `locked` (no DASHBOARD_TOKEN) or `unavailable` (Redis down, a failure). */
+function noticePage(state: 'locked' | 'unavailable', message: string): string {
+  return shell(`Analytics: ${state}`, `<main class="login"><h1>Analytics dashboard</h1><p class="error" role="alert">${escapeHtml(message)}</p></main>`);
 }
+
+export const lockedPage = (message: string): string => noticePage('locked', message);
+export const unavailablePage = (message: string): string => noticePage('unavailable', message);
 
 /** A history figure with its previous-period value and change (filled by dashboard.js). */
 function historyCard(id: string, label: string): string {

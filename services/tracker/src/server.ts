@@ -13,7 +13,7 @@ import { DailySalt } from './salt.js';
 import { CORS, clientWentAway, sendJson, sendPixel, sendPreflight } from './http.js';
 import { handlePixel } from './routes/pixel.js';
 import { handleBeacon } from './routes/beacon.js';
-import { PRIVATE, handleDashboardPage, handleExport, handleGoals, handleHistory, handleLive, handleLogin, handleLogout, type DashboardDeps } from './routes/dashboard.js';
+import { PRIVATE, handleDashboardPage, handleExport, handleGoals, handleHistory, handleLive, handleLogin, handleLogout, sendDashboardFailure, type DashboardDeps } from './routes/dashboard.js';
 import { handleMetrics, type MetricsDeps } from './routes/metrics.js';
 import { loadAssets, sendAsset } from './assets.js';
 import { DashboardAuth, SecretToken } from './dashboard-auth.js';
@@ -170,6 +170,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     const body = { error: unavailable ? 'storage_unavailable' : 'internal_error' };
     if (path === '/p.gif') sendPixel(res, status, headers);
     else if (path === '/e') sendJson(res, status, body, { ...CORS, ...headers });
+    else if (path === '/dashboard' || path === '/dashboard/login') sendDashboardFailure(res, status, headers);
     else sendJson(res, status, body, { ...PRIVATE, ...headers });
   }
 

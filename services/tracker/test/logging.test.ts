@@ -51,7 +51,9 @@ describe('tracker logs', () => {
         expect(res.status).toBe(503);
         expect(await res.json()).toEqual({ error: 'storage_unavailable' });
       }
-      expect((await fetch(`${running.base}/dashboard`, { headers })).status).toBe(503);
+      const page = await fetch(`${running.base}/dashboard`, { headers });
+      expect([page.status, page.headers.get('content-type'), page.headers.get('retry-after')]).toEqual([503, 'text/html; charset=utf-8', '1']);
+      expect(await page.text()).toContain('The dashboard cannot reach Redis right now.');
       const whileDown = lines.filter((l) => (l.level as number) >= 40).map((l) => l.msg);
       expect(whileDown).toEqual(['Redis did not acknowledge the writes', 'cannot count token attempts in Redis']);
     } finally {

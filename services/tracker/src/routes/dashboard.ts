@@ -8,7 +8,7 @@ import { DashboardAuth } from '../dashboard-auth.js';
 import { RedisUnavailable } from '../count-events.js';
 import { readHistory } from '../history.js';
 import { BodyTooLarge, readBody, sendJson, sendText } from '../http.js';
-import { dashboardPage, loginPage, lockedPage } from '../dashboard-html.js';
+import { dashboardPage, loginPage, lockedPage, unavailablePage } from '../dashboard-html.js';
 import type { ProxyTrust } from '../proxy-trust.js';
 import type { Admission, Presented, TokenGate } from '../token-gate.js';
 
@@ -44,6 +44,14 @@ const HTML_HEADERS = {
 function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...HTML_HEADERS, 'Content-Length': Buffer.byteLength(html), ...headers });
   res.end(html);
+}
+
+/** The dashboard's pages when their handler failed: a page a person can read, not JSON. */
+export function sendDashboardFailure(res: ServerResponse, status: 500 | 503, headers: Record<string, string>): void {
+  const message = status === 503
+    ? 'The dashboard cannot reach Redis right now. Reload in a moment; hits are answered 503 until Redis is back.'
+    : 'Something went wrong on the server; its log has the details.';
+  sendHtml(res, status, unavailablePage(message), headers);
 }
 
 /** JSON of the dashboard APIs: private (no CORS header, never cached). */
