@@ -48,7 +48,7 @@ describe('tracker logs', () => {
       for (let i = 0; i < 200; i++) expect((await fetch(`${running.base}/p.gif?site=example.com&path=/down-${i}`, { headers })).status).toBe(503);
       for (let i = 0; i < 50; i++) {
         const res = await fetch(`${running.base}/api/live`, { headers: { ...headers, authorization: `Bearer ${TOKEN}` } });
-        expect(res.status).toBe(503);
+        expect([res.status, res.headers.get('retry-after')]).toEqual([503, '1']);
         expect(await res.json()).toEqual({ error: 'storage_unavailable' });
       }
       const page = await fetch(`${running.base}/dashboard`, { headers });
