@@ -93,6 +93,17 @@ function isRedisUrl(text: string): boolean {
   }
 }
 
+/** A variable read by a parser of its own, whose error message becomes the variable's. */
+const parsedBy = <T>(parse: (text: string) => T) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return parse(s);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
 const schema = z.object({
   REDIS_URL: redisUrls,
   REDIS_CLUSTER: boolean,
@@ -147,23 +158,9 @@ const schema = z.object({
     .transform((s) => (s === '' ? undefined : Number(s)))
     .refine((n) => n === undefined || n <= 65_535, 'must be a whole number from 0 to 65535 (or unset to serve /metrics on PORT)'),
   METRICS_TOKEN: secretToken('leave /metrics open'),
-  TRUST_PROXY: z.string().transform((s, ctx) => {
-    try {
-      return parseTrustProxy(s);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  TRUST_PROXY: parsedBy(parseTrustProxy),
   GEOIP_DATABASE: z.string().transform((s) => s.trim()),
-  GOALS: z.string().transform((s, ctx) => {
-    try {
-      return parseGoals(s);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  GOALS: parsedBy(parseGoals),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }),
