@@ -244,7 +244,7 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
   const site = flags.site ?? config.sites[0];
   if (site === undefined) throw new Error('query needs --site (or SITES, whose first site is the default)');
   if (!(from < to)) throw new Error('--from must be before --to');
-  const [{ runNamedQuery, listQueries, storedGoals, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
+  const [{ runNamedQuery, listQueries, siteGoals, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
   const by = parseBy(flags.by, VISITOR_PERIODS);
   const flagGoals = parseGoalFlag(flags.goal);
   const entry = listQueries(config.warehouse.kind).find((q) => q.name === name);
@@ -252,7 +252,7 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
   try {
     // An unknown name fails in runNamedQuery, naming the queries of the pack.
     // The goal queries report --goal, else the site's goals as the dashboard shows them.
-    const goals = flagGoals ?? (entry?.params.includes('goal') ? [...new Set([...config.goals, ...(await storedGoals(warehouse, site))])] : []);
+    const goals = flagGoals ?? (entry?.params.includes('goal') ? await siteGoals(warehouse, site, config.goals) : []);
     print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page, goals }), format, entry?.columns), format);
   } finally {
     await warehouse.close();

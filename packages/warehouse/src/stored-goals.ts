@@ -9,6 +9,11 @@ export async function storedGoals(warehouse: Warehouse, site: string): Promise<s
   return (await warehouse.query(readSql(warehouse.dialect, '_stored-goals'), { site })).map((row) => String(row.goal));
 }
 
+/** A site's goals as the dashboard and the CLI report them: those of GOALS, then those its dashboard added. */
+export async function siteGoals(warehouse: Warehouse, site: string, configured: readonly string[]): Promise<string[]> {
+  return [...new Set([...configured, ...(await storedGoals(warehouse, site))])];
+}
+
 /** Adds a goal to a site's dashboard; adding one that is there changes nothing. */
 export async function storeGoal(warehouse: Warehouse, site: string, goal: string, now = new Date()): Promise<void> {
   await warehouse.execute(readSql(warehouse.dialect, '_store-goal'), { site, goal, now });

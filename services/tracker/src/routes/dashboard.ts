@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseGoals, type LogLimiter } from '@rta/config';
 import type { AnalyticsStore, BotCounts, LiveView } from '@rta/redis-store';
-import { MAX_STORED_GOALS, listQueries, removeStoredGoal, runNamedQuery, storeGoal, storedGoals, type Warehouse } from '@rta/warehouse';
+import { MAX_STORED_GOALS, listQueries, removeStoredGoal, runNamedQuery, siteGoals, storeGoal, storedGoals, type Warehouse } from '@rta/warehouse';
 import { formatRows } from '@rta/warehouse/query-output';
 import { InvalidRange, resolveRange, type DateRange } from '../date-range.js';
 import { DashboardAuth } from '../dashboard-auth.js';
@@ -195,7 +195,7 @@ export async function handleHistory(req: IncomingMessage, res: ServerResponse, d
   if (!deps.warehouse) return sendApi(res, 503, NO_WAREHOUSE);
   try {
     const site = params.get('site')!;
-    sendApi(res, 200, await readHistory(deps.warehouse, site, range, await goalsOf(site, deps.warehouse, deps)));
+    sendApi(res, 200, await readHistory(deps.warehouse, site, range, await siteGoals(deps.warehouse, site, deps.goals)));
   } catch (error) {
     deps.limiter.warn({ err: error }, 'history query failed');
     sendApi(res, 503, WAREHOUSE_DOWN);
@@ -226,7 +226,7 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, de
   const site = params.get('site')!;
   let csv: string;
   try {
-    const goals = query.params.includes('goal') ? await goalsOf(site, deps.warehouse, deps) : [];
+    const goals = query.params.includes('goal') ? await siteGoals(deps.warehouse, site, deps.goals) : [];
     if (query.params.includes('goal') && goals.length === 0) return sendApi(res, 400, { error: 'no_goals', message: `${name} reports the site's goals (GOALS and those added on the dashboard), and it has none` });
     csv = formatRows(await runNamedQuery(deps.warehouse, name, { site, from: range.from, to: range.to, by, limit, goals }), 'csv', query.columns);
   } catch (error) {
@@ -237,11 +237,6 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, de
   // The site is one of SITES (host names): safe in a file name as it is.
   const file = `${site}_${name}_${day(range.from)}_${day(range.to)}.csv`;
   sendText(res, 200, csv, 'text/csv; charset=utf-8; header=present', { ...PRIVATE, 'Content-Disposition': `attachment; filename="${file}"` });
-}
-
-/** A site's goals: those of GOALS, then those its dashboard added. */
-async function goalsOf(site: string, warehouse: Warehouse, deps: DashboardDeps): Promise<string[]> {
-  return [...new Set([...deps.goals, ...(await storedGoals(warehouse, site))])];
 }
 
 /**
