@@ -24,7 +24,7 @@ export interface PeriodRow {
   previous: { period: string; pageviews: number; visits: number; visitors: number } | null;
 }
 
-/** A goal of GOALS over the range (the pack's `goals` query), next to the previous period. */
+/** A goal of the site (GOALS, then those added on the dashboard) over the range (the pack's `goals` query), next to the previous period. */
 export interface GoalRow {
   goal: string;
   conversions: number;
@@ -57,7 +57,7 @@ export interface History {
     countries: Array<{ value: string; pageviews: number }>;
     browsers: Array<{ value: string; pageviews: number }>;
     operatingSystems: Array<{ value: string; pageviews: number }>;
-    /** One row per goal of GOALS, in their order; empty without goals. */
+    /** One row per goal of the site, in their order; empty without goals. */
     goals: GoalRow[];
     /** Conversions of each event goal per source and per page (the `goal-sources` and `goal-pages` queries). */
     goalSources: Array<{ goal: string; value: string; conversions: number }>;

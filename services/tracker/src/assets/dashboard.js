@@ -172,7 +172,7 @@
       fillTable('h-countries', r.countries, [countryName, function (x) { return number(x.pageviews); }]);
       fillTable('h-browsers', r.browsers, [value, function (x) { return number(x.pageviews); }]);
       fillTable('h-os', r.operatingSystems, [value, function (x) { return number(x.pageviews); }]);
-      var noGoals = r.goals.length === 0 ? 'No goals: set GOALS (e.g. GOALS=signup,/thank-you)' : undefined;
+      var noGoals = r.goals.length === 0 ? 'No goals yet: add one above, or set GOALS (e.g. GOALS=signup,/thank-you)' : undefined;
       var goal = function (x) { return x.goal; };
       fillTable('h-goals', r.goals, [goal, function (x) { return number(x.conversions); }, function (x) { return number(x.converters); }, function (x) { return percent(x.conversionRate); },
         function (x) { return (x.change.conversionRate === null ? '' : change(x.change.conversionRate, true) + ' ') + 'vs ' + percent(x.previous.conversionRate); }], noGoals);

@@ -20,7 +20,7 @@ export interface DashboardDeps {
   /** Source of `/api/history`; absent = history answers 503. */
   warehouse: Warehouse | undefined;
   sites: readonly string[];
-  /** GOALS: the dashboard's goals card and the goal queries' downloads. */
+  /** GOALS: the goals of every site, before those its dashboard added (in the warehouse). */
   goals: readonly string[];
   clock: () => number;
   /** The client address for the throttle; login cookies get `Secure` when a trusted proxy says the request came over HTTPS. */
