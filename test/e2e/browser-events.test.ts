@@ -92,8 +92,9 @@ describe('outbound links, downloads and 404 pages in Chromium', () => {
     const counts = new Map<string, number>();
     for (const [key, n] of await warehouseCounts(bed.warehouse)) {
       const [, , event, dimension, value] = key.split('|');
-      // What the user agent and the address give (device, browser, os, country) is browser-geo.test.ts's.
-      if (['outbound', 'download', '404'].includes(event!) && !['device', 'browser', 'os', 'country'].includes(dimension!)) {
+      // What the user agent and the address give (device, browser, os, country, and so the
+      // combination) is browser-geo.test.ts's.
+      if (['outbound', 'download', '404'].includes(event!) && !['device', 'browser', 'os', 'country', 'combination'].includes(dimension!)) {
         const k = `${event}|${dimension}|${value}`;
         counts.set(k, (counts.get(k) ?? 0) + n);
       }

@@ -3,7 +3,9 @@
  * with known addresses (blocks the bundled database places in one country each, and a private
  * one) and known user agents browse a page with t.js, behind a proxy that appends their address
  * to X-Forwarded-For; after a flush, the dashboard's Countries, Browsers and Operating systems
- * cards show exactly what was sent, and their CSV downloads equal the warehouse's queries.
+ * cards show exactly what was sent, and their CSV downloads equal the warehouse's queries. A
+ * click on a country filters every card by it, a second click on a page narrows it further, the
+ * filters are chips kept in the URL (a reload shows the same view), and a chip removes its filter.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +89,66 @@ describe('countries, browsers and systems in Chromium', () => {
         expect(parseCsv(csv)[0], query).toEqual(columns.get(query));
         expect(csv, query).toBe(formatRows(await runNamedQuery(bed.warehouse, query, range), 'csv', columns.get(query)));
       }
+
+      // Drill-down. The two visitors from Germany (Chrome on Windows) viewed / and /pricing each.
+      const settled = () => page.evaluate(() => (globalThis as unknown as { dashboardReady: Promise<unknown> }).dashboardReady);
+      const chips = () => page.locator('#filter-list li').allInnerTexts();
+      const cards = async () => ({
+        pages: await rows('h-pages'),
+        countries: await rows('h-countries'),
+        browsers: await rows('h-browsers'),
+        os: await rows('h-os'),
+        devices: await rows('h-devices'),
+        referrers: await rows('h-referrers'),
+        pageviews: await page.locator('#h-pageviews').innerText(),
+        visitors: await page.locator('#h-visitors').innerText(),
+      });
+      await page.locator('#h-countries button', { hasText: 'Germany (DE)' }).click();
+      await settled();
+      expect(new URL(page.url()).searchParams.get('country')).toBe('DE');
+      expect(await chips()).toEqual(['country: Germany (DE)\n×']);
+      const germany = {
+        pages: ['/\t2', '/pricing\t2'],
+        countries: ['Germany (DE)\t4'],
+        browsers: ['Chrome 131\t4'],
+        os: ['Windows\t4'],
+        devices: ['desktop\t4'],
+        referrers: ['(direct)\t4'],
+        pageviews: '4',
+        visitors: '–', // not kept per combination
+      };
+      expect(await cards()).toEqual(germany);
+      expect(await page.locator('#h-entry').isHidden()).toBe(true);
+      // A filtered card's CSV is filtered-top of its dimension with the filters.
+      const download = page.waitForEvent('download');
+      await page.locator('#h-browsers a.csv').click();
+      const csv = readFileSync((await (await download).path())!, 'utf8');
+      const filteredTop = columns.get('filtered-top');
+      expect(csv).toBe(formatRows(await runNamedQuery(bed.warehouse, 'filtered-top', { ...range, dimension: 'browser', filters: { country: 'DE' } }), 'csv', filteredTop));
+      expect(parseCsv(csv)).toEqual([filteredTop, ['Chrome 131', '4']]);
+
+      // A second filter narrows the first; the view is a bookmark.
+      await page.locator('#h-pages button', { hasText: '/pricing' }).click();
+      await settled();
+      expect(await chips()).toEqual(['page: /pricing\n×', 'country: Germany (DE)\n×']);
+      const both = { ...germany, pages: ['/pricing\t2'], countries: ['Germany (DE)\t2'], browsers: ['Chrome 131\t2'], os: ['Windows\t2'], devices: ['desktop\t2'], referrers: ['(direct)\t2'], pageviews: '2' };
+      expect(await cards()).toEqual(both);
+      await page.reload();
+      await settled();
+      expect(await chips()).toEqual(['page: /pricing\n×', 'country: Germany (DE)\n×']);
+      expect(await cards()).toEqual(both);
+
+      // Removing the country leaves /pricing: viewed by the two from Germany and the one from the US.
+      await page.getByRole('button', { name: 'Remove the filter country DE' }).click();
+      await settled();
+      expect(new URL(page.url()).searchParams.has('country')).toBe(false);
+      expect(await rows('h-countries')).toEqual(['Germany (DE)\t2', 'United States (US)\t1']);
+      expect(await rows('h-browsers')).toEqual(['Chrome 131\t2', 'Firefox 128\t1']);
+      await page.getByRole('button', { name: 'Remove the filter page /pricing' }).click();
+      await settled();
+      expect(await page.locator('#filters').isHidden()).toBe(true);
+      expect(await rows('h-countries')).toEqual(['Germany (DE)\t4', 'United States (US)\t3', '(unknown)\t1', 'Japan (JP)\t1', 'South Africa (ZA)\t1']);
+      expect(await page.locator('#h-visitors').innerText()).not.toBe('–');
     } finally {
       await browser.close();
     }

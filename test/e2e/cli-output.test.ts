@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AnalyticsStore, minuteOf, type EventWrite } from '@rta/redis-store';
 import { createDuckDBWarehouse, formatRows, listQueries, runNamedQuery, storeGoal, type CounterRow } from '@rta/warehouse';
 import { parseCsv } from '../support/csv.js';
+import { combination } from '../support/expected-counts.js';
 import { exited, spawnCli } from '../support/child.js';
 import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
 
@@ -76,6 +77,7 @@ describe('cli query --format csv', () => {
   const params = { site, from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z'), limit: 10 };
   const hostile = ['/a,b', '/say "hi"', '/line\nbreak', '=cmd|/C calc', '/ünïcödé'];
   const GOALS = ['signup', '/ünïcödé'];
+  const FILTERING = { dimension: 'page', filters: { country: 'DE', browser: 'Firefox 128' } } as const;
   const exitedOk = async (args: string[], extra: Record<string, string>) => {
     const result = await exited(spawnCli(args, { ...env, ...extra }));
     expect(result.code, result.output).toBe(0);
@@ -105,12 +107,15 @@ describe('cli query --format csv', () => {
           count('signup', 'total', '', 3),
           count('signup', 'referrer', 'news.example', 3),
           count('signup', 'page', '/a,b', 3),
+          // page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign
+          ...hostile.map((page, i) => count('pageview', 'combination', combination([page, 'news.example', 'desktop', i % 2 ? 'DE' : 'FR', 'Firefox 128', 'Linux']), i + 1)),
         ],
         visitors: [],
       });
       for (const query of listQueries('duckdb')) {
         const goals = query.params.includes('goal') ? GOALS : undefined;
-        expected.set(query.name, formatRows(await runNamedQuery(warehouse, query.name, { ...params, goals }), 'csv', query.columns));
+        const filtering = query.name.startsWith('filtered-') ? FILTERING : {};
+        expected.set(query.name, formatRows(await runNamedQuery(warehouse, query.name, { ...params, goals, ...filtering }), 'csv', query.columns));
       }
     } finally {
       await warehouse.close();
@@ -118,7 +123,8 @@ describe('cli query --format csv', () => {
 
     for (const query of listQueries('duckdb')) {
       const goal = query.params.includes('goal') ? ['--goal', GOALS.join(',')] : [];
-      const csv = await cli('query', query.name, ...day, ...goal, '--format', 'csv');
+      const filtering = query.name.startsWith('filtered-') ? ['--dimension', 'page', '--filter', 'country=DE', '--filter', 'browser=Firefox 128'] : [];
+      const csv = await cli('query', query.name, ...day, ...goal, ...filtering, '--format', 'csv');
       expect(csv, query.name).toBe(expected.get(query.name));
       expect(csv, query.name).toMatch(/\r\n$/);
       const [header, ...records] = parseCsv(csv);
@@ -133,6 +139,12 @@ describe('cli query --format csv', () => {
       ['/line\nbreak', '3'],
       ['/say "hi"', '2'],
       ['/a,b', '1'],
+    ]);
+    // Pages viewed from DE with Firefox 128: the hostile ones at odd positions.
+    expect(parseCsv(await cli('query', 'filtered-top', ...day, '--dimension', 'page', '--filter', 'country=DE', '--filter', 'browser=Firefox 128', '--format', 'csv'))).toEqual([
+      ['value', 'pageviews'],
+      ["'=cmd|/C calc", '4'],
+      ['/say "hi"', '2'],
     ]);
     expect(parseCsv(await cli('query', 'top-campaigns', ...day, '--format', 'csv'))).toEqual([
       ['dimension', 'value', 'pageviews'],
@@ -155,6 +167,16 @@ describe('cli query --format csv', () => {
       code: 1,
       output: expect.stringMatching(/^error: GOALS: "sign up" is neither a page path/),
     });
+    // Bad filters and dimensions: one line each, nothing run.
+    for (const [args, output] of [
+      [['--dimension', 'page', '--filter', 'city=Berlin'], 'error: --filter: cannot filter by "city": filters are on page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign\n'],
+      [['--dimension', 'page', '--filter', 'country='], 'error: --filter: the country filter must be a value of 1 to 2048 characters without control characters\n'],
+      [['--dimension', 'page', '--filter', 'os=Linux', '--filter', 'os=iOS'], 'error: --filter: os is filtered twice; give one value\n'],
+      [['--dimension', 'region'], 'error: --dimension must be one of page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign\n'],
+      [[], 'error: query "filtered-top" needs a dimension to break down by: one of page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign\n'],
+    ] as const) {
+      expect(await exited(spawnCli(['query', 'filtered-top', ...day, ...args], env))).toMatchObject({ code: 1, output });
+    }
     // A goal added on the dashboard (stored in the warehouse) comes after those of GOALS.
     const stored = createDuckDBWarehouse({ path: env.DUCKDB_PATH });
     try {

@@ -292,6 +292,19 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     expect(await get('query=top-pages&limit=0')).toMatchObject({ status: 400, body: { error: 'invalid_limit' } });
     expect(await get('query=traffic&by=week')).toMatchObject({ status: 400, body: { error: 'invalid_by', message: 'by must be hour or day' } });
     expect(await get('query=traffic&range=fortnight')).toMatchObject({ status: 400, body: { error: 'invalid_range' } });
+    expect(await get('query=filtered-top&dimension=city')).toEqual({
+      status: 400,
+      body: { error: 'invalid_dimension', message: 'filtered-top needs dimension: one of page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign' },
+    });
+    expect(await get('query=filtered-top&dimension=page&country=DE&country=FR')).toEqual({ status: 400, body: { error: 'invalid_filter', message: 'country is filtered twice; give one value' } });
+    expect(await get(`query=filtered-traffic&page=${'x'.repeat(2_049)}`)).toMatchObject({ status: 400, body: { error: 'invalid_filter' } });
+    expect(await get('query=filtered-traffic&os=%1F')).toMatchObject({ status: 400, body: { error: 'invalid_filter' } });
+    // The history takes the same filters, and refuses the same way.
+    const history = await fetch(`${tracker.base}/api/history?site=${SITE}&browser=`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect({ status: history.status, body: await history.json() }).toEqual({
+      status: 400,
+      body: { error: 'invalid_filter', message: 'the browser filter must be a value of 1 to 2048 characters without control characters' },
+    });
     expect((await fetch(`${tracker.base}/api/export?site=${SITE}&query=traffic`)).status).toBe(401);
 
     // A tracker without GOALS: no goal rows in the history, and the goal downloads say why.

@@ -73,7 +73,7 @@ describe.each(Object.keys(warehouseFixtures))('crash safety on %s', (kind) => {
     };
 
     await track(40_000, minutesUsed);
-    const env = { ...fixture.env, REDIS_PREFIX: prefix, SITES: SITES.join(','), FLUSH_LOCK_SECONDS: '5' };
+    const env = { ...fixture.env, REDIS_PREFIX: prefix, SITES: SITES.join(','), FLUSH_LOCK_SECONDS: '10' };
     let killedMidClaim = 0;
     let killed = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -107,8 +107,10 @@ describe.each(Object.keys(warehouseFixtures))('crash safety on %s', (kind) => {
 
     const warehouse = fixture.create();
     try {
-      // Final clean flush; it waits out the locks of killed flushers (5 s), then nothing is pending.
-      const summary = await flushOnce(prefix, warehouse, { lockTtlMs: 5_000, waitForLocks: true });
+      // Final clean flush; it waits out the locks of killed flushers (10 s), then nothing is
+      // pending. Its own locks outlast its loads (a group of buckets into a protocol test server
+      // can take longer than the trials' 10 s on a busy machine).
+      const summary = await flushOnce(prefix, warehouse, { lockTtlMs: 60_000, waitForLocks: true });
       expect(summary.skippedLocked).toBe(0);
       expect(await store.pendingBuckets(Number.MAX_SAFE_INTEGER)).toEqual([]);
       const actual = await warehouseCounts(warehouse);

@@ -3,7 +3,9 @@ import type { EventWrite } from '@rta/redis-store';
 /**
  * Adds one event to the counters the warehouse must end up with, keyed as
  * `warehouseCounts` keys them (`minuteISO|site|event|dimension|value`): the event's total,
- * page, referrer and device, and each of its other dimensions it has a value for.
+ * page, referrer and device, each of its other dimensions it has a value for, and its
+ * combination (page, referrer, device, country, browser, os and the three campaign parameters,
+ * '' for those it lacks, joined by U+001F).
  */
 export function addExpected(expected: Map<string, number>, e: EventWrite): void {
   const minute = Math.floor(e.receivedAt / 60_000) * 60_000;
@@ -20,5 +22,16 @@ export function addExpected(expected: Map<string, number>, e: EventWrite): void 
   ];
   const keys = [`${base}|total|`, `${base}|page|${e.path}`, `${base}|referrer|${e.referrer}`, `${base}|device|${e.device}`];
   for (const [dimension, value] of optional) if (value) keys.push(`${base}|${dimension}|${value}`);
+  keys.push(`${base}|combination|${combination([e.path, e.referrer, e.device, e.country, e.browser, e.os, e.utmSource, e.utmMedium, e.utmCampaign])}`);
   for (const key of keys) expected.set(key, (expected.get(key) ?? 0) + 1);
+}
+
+/**
+ * The `combination` value of an event's page, referrer, device, country, browser, os,
+ * utm_source, utm_medium and utm_campaign ('' for those it lacks), joined by U+001F; `(other)`
+ * past 2,048 characters.
+ */
+export function combination(parts: ReadonlyArray<string | undefined>): string {
+  const value = parts.map((v) => v ?? '').join('\x1f');
+  return value.length > 2_048 ? '(other)' : value;
 }

@@ -1,10 +1,11 @@
 import { minuteOf, type AnalyticsStore, type EventWrite } from '@rta/redis-store';
 
 /**
- * Fills one minute of `site` (default `example.com`) with `counters` distinct counters (a quarter of them page
- * values × the events pageview and signup, another quarter referrers × the two events) and
- * counters / 4 page sketches: the minute the flush benchmark and the flush-blocking test move.
- * The store needs a cardinality guard above counters / 4.
+ * Fills one minute of `site` (default `example.com`) with `counters` distinct counters of single
+ * dimensions (a quarter of them page values × the events pageview and signup, another quarter
+ * referrers × the two events), counters / 2 `combination` counters (one per event: each has a
+ * page and referrer of its own) and counters / 4 page sketches: the minute the flush benchmark
+ * and the flush-blocking test move. The store needs a cardinality guard above counters / 4.
  */
 export async function fillLargeMinute(store: AnalyticsStore, minute: number, counters: number, site = 'example.com'): Promise<void> {
   if (minute !== minuteOf(minute)) throw new Error('minute must start on a minute boundary');

@@ -2,6 +2,8 @@
  * Deterministic synthetic traffic with its exact expected counters, for tests that compare
  * warehouse totals with what was sent.
  */
+import { combination } from './expected-counts.js';
+
 export const USER_AGENTS = {
   desktop: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
   mobile: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
@@ -186,6 +188,9 @@ export function expectedCounts(hits: readonly Hit[], minuteStart: (index: number
     if (h.expected.utm?.source) add(`${base}|utm_source|${h.expected.utm.source}`);
     if (h.expected.utm?.medium) add(`${base}|utm_medium|${h.expected.utm.medium}`);
     if (h.expected.utm?.campaign) add(`${base}|utm_campaign|${h.expected.utm.campaign}`);
+    const { browser, os } = BROWSER_AND_OS[h.expected.device];
+    const utm = h.expected.utm;
+    add(`${base}|combination|${combination([h.path, h.expected.referrer, h.expected.device, h.expected.country, browser, os, utm?.source, utm?.medium, utm?.campaign])}`);
   }
   return counts;
 }

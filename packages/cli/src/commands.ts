@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { dirname } from 'node:path';
 import { connectRedis, createLogger, createRedis, parseGoals, type AppConfig } from '@rta/config';
 import { AnalyticsStore, type BucketRef } from '@rta/redis-store';
-import type { MinuteBatch, VisitorPeriod, Warehouse } from '@rta/warehouse';
+import type { FilterDimension, Filters, MinuteBatch, VisitorPeriod, Warehouse } from '@rta/warehouse';
 import { ensureRedis } from './ensure-redis.js';
 import { logProcessErrors } from './process-errors.js';
 import { runTrackerWorker, startTrackerWorkers } from './tracker-workers.js';
@@ -24,13 +24,17 @@ export const USAGE = `usage: pnpm cli <command> [options]
   flusher               the flusher only
   flush [--now]         flush every closed minute now; --now also closes the current minute
   status                pending minutes and events in Redis, oldest age, Redis memory, last flush
-  query <name> [--site S] [--from T] [--to T] [--limit N] [--by hour|day] [--page /path] [--goal G] [--format F]
+  query <name> [--site S] [--from T] [--to T] [--limit N] [--by hour|day] [--page /path] [--goal G]
+        [--dimension D] [--filter D=VALUE]... [--format F]
                         run a query of the SQL pack (times are UTC ISO-8601; default: the last 24 hours)
                         e.g. query visitors --site example.com --from 2026-03-01 --to 2026-03-08 --by day
                         (unique visitors merged over the window; without --by one number for the
                         whole range; --page counts one page instead of the whole site)
                         goals, goal-sources, goal-pages: the site's goals (GOALS, then those added on the
                         dashboard), or --goal signup,/thank-you
+                        filtered-top, filtered-traffic: page views matching every --filter (e.g.
+                        --filter country=DE --filter page=/pricing), filtered-top per --dimension
+                        (page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign)
                         --format table (default), csv (for a spreadsheet) or json (one array, for jq)
   queries [--format F]  list the SQL pack
   migrate               create the warehouse tables
@@ -48,6 +52,10 @@ export interface CommandFlags {
   page?: string;
   /** The goal queries: goals (as GOALS: event names and page paths) instead of GOALS. */
   goal?: string;
+  /** `filtered-top`: the dimension to break page views down by. */
+  dimension?: string;
+  /** `filtered-*`: `dimension=value`, each a filter the counted page views must match. */
+  filter?: string[];
   /** `query`, `queries`: table (default), csv or json. */
   format?: string;
 }
@@ -244,16 +252,24 @@ async function query(config: AppConfig, name: string | undefined, flags: Command
   const site = flags.site ?? config.sites[0];
   if (site === undefined) throw new Error('query needs --site (or SITES, whose first site is the default)');
   if (!(from < to)) throw new Error('--from must be before --to');
-  const [{ runNamedQuery, listQueries, siteGoals, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
+  const [{ runNamedQuery, listQueries, siteGoals, parseFilters, FILTER_DIMENSIONS, VISITOR_PERIODS }, { createWarehouseFromConfig }] = await Promise.all([warehouses(), flusher()]);
   const by = parseBy(flags.by, VISITOR_PERIODS);
   const flagGoals = parseGoalFlag(flags.goal);
+  const dimension = flags.dimension as FilterDimension | undefined;
+  if (dimension !== undefined && !FILTER_DIMENSIONS.includes(dimension)) throw new Error(`--dimension must be one of ${FILTER_DIMENSIONS.join(', ')}`);
+  let filters: Filters;
+  try {
+    filters = parseFilters((flags.filter ?? []).map((f) => (f.includes('=') ? [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] : [f, ''])));
+  } catch (error) {
+    throw new Error(`--filter: ${(error as Error).message}`);
+  }
   const entry = listQueries(config.warehouse.kind).find((q) => q.name === name);
   const warehouse = createWarehouseFromConfig(config.warehouse);
   try {
     // An unknown name fails in runNamedQuery, naming the queries of the pack.
     // The goal queries report --goal, else the site's goals as the dashboard shows them.
     const goals = flagGoals ?? (entry?.params.includes('goal') ? await siteGoals(warehouse, site, config.goals) : []);
-    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page, goals }), format, entry?.columns), format);
+    print(formatRows(await runNamedQuery(warehouse, name, { site, from, to, limit, by, page: flags.page, goals, dimension, filters }), format, entry?.columns), format);
   } finally {
     await warehouse.close();
   }

@@ -26,6 +26,8 @@ async function main(argv: string[]): Promise<void> {
       by: { type: 'string' },
       page: { type: 'string' },
       goal: { type: 'string' },
+      dimension: { type: 'string' },
+      filter: { type: 'string', multiple: true },
       format: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 /**
  * Counter dimensions, in the order the track script takes them. `entry_page` is written only for
  * the visit events below (the page a visit started on); `region` and `city` only when the
- * tracker's geolocation database has them.
+ * tracker's geolocation database has them. `combination` counts each event's values of
+ * COMBINATION_PARTS together (the dashboard's filters), joined by COMBINATION_SEPARATOR.
  */
 export const DIMENSIONS = [
   'total',
@@ -19,11 +20,26 @@ export const DIMENSIONS = [
   'city',
   'browser',
   'os',
+  'combination',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 /** Sites become part of key names, so only plain host names are allowed (checked at config time). */
 export const SITE_NAME = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+/**
+ * What a `combination` value holds, in order: one event's values of these dimensions (`''` for
+ * a campaign parameter it does not have), so that counts can be filtered by any of them and
+ * broken down by another (the SQL pack's `filtered-*` queries take them apart by position).
+ */
+export const COMBINATION_PARTS = ['page', 'referrer', 'device', 'country', 'browser', 'os', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+/** Between the parts of a combination: a control character, which no value may contain. */
+export const COMBINATION_SEPARATOR = '\x1f';
+/**
+ * A combination longer than this (characters) is counted as `(other)`: Redshift's value column
+ * holds 8,192 bytes, 2,048 characters of four-byte UTF-8.
+ */
+export const COMBINATION_MAX_LENGTH = 2_048;
 
 /** The value counted past the cardinality guard. */
 export const OTHER = '(other)';

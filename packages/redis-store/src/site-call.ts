@@ -1,4 +1,4 @@
-import { DIMENSIONS, OTHER, PAGEVIEW_EVENT, minuteId, minuteOf, type AnalyticsKeys, type BucketKeys } from './keys.js';
+import { COMBINATION_MAX_LENGTH, COMBINATION_SEPARATOR, DIMENSIONS, OTHER, PAGEVIEW_EVENT, minuteId, minuteOf, type AnalyticsKeys, type BucketKeys } from './keys.js';
 import { LIVE_MINUTE_KINDS, liveRetentionSeconds } from './live-options.js';
 import type { EventWrite } from './write-batcher.js';
 
@@ -14,8 +14,9 @@ const REGION = DIMENSIONS.indexOf('region') + 1;
 const CITY = DIMENSIONS.indexOf('city') + 1;
 const BROWSER = DIMENSIONS.indexOf('browser') + 1;
 const OS = DIMENSIONS.indexOf('os') + 1;
+const COMBINATION = DIMENSIONS.indexOf('combination') + 1;
 /** The dimensions counted per event besides page (entry_page is the store's, from sessions). */
-const EVENT_DIMENSIONS = [REFERRER, DEVICE, UTM_SOURCE, UTM_MEDIUM, UTM_CAMPAIGN, COUNTRY, REGION, CITY, BROWSER, OS];
+const EVENT_DIMENSIONS = [REFERRER, DEVICE, UTM_SOURCE, UTM_MEDIUM, UTM_CAMPAIGN, COUNTRY, REGION, CITY, BROWSER, OS, COMBINATION];
 
 /** How long a call marker outlives its call: longer than any retry of the call. */
 export const CALL_MARKER_SECONDS = 120;
@@ -190,6 +191,7 @@ function bucketPart(
     add(g.values.get(CITY)!, e.city);
     add(g.values.get(BROWSER)!, e.browser);
     add(g.values.get(OS)!, e.os);
+    add(g.values.get(COMBINATION)!, combination(e));
     const ids = g.pages.get(e.path);
     if (ids) ids.push(e.visitorId);
     else g.pages.set(e.path, [e.visitorId]);
@@ -231,6 +233,13 @@ function bucketPart(
   args[8] = counterGroups;
   for (const id of visitors) args.push(id);
   return args;
+}
+
+/** The event's values of COMBINATION_PARTS, in that order. */
+function combination(e: EventWrite): string {
+  const S = COMBINATION_SEPARATOR;
+  const value = e.path + S + e.referrer + S + e.device + S + (e.country ?? '') + S + (e.browser ?? '') + S + (e.os ?? '') + S + (e.utmSource ?? '') + S + (e.utmMedium ?? '') + S + (e.utmCampaign ?? '');
+  return value.length > COMBINATION_MAX_LENGTH ? OTHER : value;
 }
 
 function add(values: Map<string, number>, value: string | undefined): void {

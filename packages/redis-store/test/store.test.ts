@@ -88,6 +88,10 @@ describe('AnalyticsStore', () => {
         'pageview|os|Linux|1',
         'pageview|os|iOS|1',
         'signup|os|iOS|1',
+        // page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign
+        `pageview|combination|${['/a', '(direct)', 'desktop', 'DE', 'Firefox 128', 'Linux', 'news', '', ''].join('\x1f')}|1`,
+        `pageview|combination|${['/a', 'news.ycombinator.com', 'mobile', 'US', 'Mobile Safari 17', 'iOS', '', '', ''].join('\x1f')}|1`,
+        `signup|combination|${['/b', '(direct)', 'desktop', 'US', 'Mobile Safari 17', 'iOS', '', '', ''].join('\x1f')}|1`,
       ].sort(),
     );
     const visitors = batch.visitors.map((v) => `${v.dimension}|${v.value}|${v.visitors}`).sort();
@@ -158,6 +162,11 @@ describe('AnalyticsStore', () => {
     expect(pages).toHaveLength(6);
     expect(pages.find((p) => p.value === '(other)')?.count).toBe(15n);
     expect(pages.reduce((s, p) => s + p.count, 0n)).toBe(20n);
+    // Each event's combination is its own value too: the same guard, the same (other).
+    const combinations = batch.counters.filter((c) => c.dimension === 'combination');
+    expect(combinations).toHaveLength(6);
+    expect(combinations.find((c) => c.value === '(other)')?.count).toBe(15n);
+    expect(combinations.filter((c) => c.value !== '(other)').every((c) => c.value.startsWith('/p') && c.value.split('\x1f').length === 9)).toBe(true);
     const other = batch.visitors.find((v) => v.value === '(other)');
     expect(other?.visitors).toBe(15);
     await cleanup();

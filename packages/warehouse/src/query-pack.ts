@@ -1,4 +1,4 @@
-import type { QueryRow, Warehouse } from './warehouse.js';
+import { FILTER_DIMENSIONS, type FilterDimension, type Filters, type QueryParams, type QueryRow, type Warehouse } from './warehouse.js';
 import { WarehouseError } from './errors.js';
 import { listQueries, readSql } from './sql-files.js';
 
@@ -23,6 +23,12 @@ export interface NamedQueryParams {
    * order of the goals. A custom event name, or a page path starting with `/`.
    */
   goals?: readonly string[];
+  /** `filtered-top`: the dimension to break page views down by. */
+  dimension?: FilterDimension;
+  /** `filtered-traffic`: the event to count; default page views. */
+  event?: string;
+  /** `filtered-*`: values the counted events must have (bound as `filter_<dimension>`, NULL when absent). */
+  filters?: Filters;
 }
 
 /**
@@ -39,12 +45,59 @@ export async function runNamedQuery(warehouse: Warehouse, name: string, params: 
   if (params.by !== undefined && !VISITOR_PERIODS.includes(params.by)) {
     throw new WarehouseError('WAREHOUSE_QUERY', `"by" must be one of ${VISITOR_PERIODS.join(', ')}, got ${JSON.stringify(params.by)}`);
   }
+  if (params.dimension !== undefined && !FILTER_DIMENSIONS.includes(params.dimension)) {
+    throw new WarehouseError('WAREHOUSE_QUERY', `"dimension" must be one of ${FILTER_DIMENSIONS.join(', ')}, got ${JSON.stringify(params.dimension)}`);
+  }
+  for (const key of Object.keys(params.filters ?? {})) {
+    if (!FILTER_DIMENSIONS.includes(key as FilterDimension)) {
+      throw new WarehouseError('WAREHOUSE_QUERY', `a filter must be on one of ${FILTER_DIMENSIONS.join(', ')}, got ${JSON.stringify(key)}`);
+    }
+  }
+  if (entry.params.includes('dimension') && params.dimension === undefined) {
+    throw new WarehouseError('WAREHOUSE_QUERY', `query "${name}" needs a dimension to break down by: one of ${FILTER_DIMENSIONS.join(', ')}`);
+  }
   const sql = readSql(warehouse.dialect, name);
-  const bound = { site: params.site, from: params.from, to: params.to, limit: params.limit ?? 10, by: params.by ?? null, page: params.page ?? null };
+  const bound: QueryParams = {
+    site: params.site,
+    from: params.from,
+    to: params.to,
+    limit: params.limit ?? 10,
+    by: params.by ?? null,
+    page: params.page ?? null,
+    dimension: params.dimension ?? null,
+    event: params.event ?? null,
+  };
+  for (const d of FILTER_DIMENSIONS) bound[`filter_${d}`] = params.filters?.[d] ?? null;
   if (!entry.params.includes('goal')) return warehouse.query(sql, bound);
   const goals = params.goals ?? [];
   if (goals.length === 0) throw new WarehouseError('WAREHOUSE_QUERY', `query "${name}" needs a goal: a custom event name or a page path (GOALS, one added on the dashboard, or --goal)`);
   const rows: QueryRow[] = [];
   for (const goal of goals) rows.push(...(await warehouse.query(sql, { ...bound, goal })));
   return rows;
+}
+
+/** Longest filter value (characters): as long as a `combination` may be. */
+const MAX_FILTER_LENGTH = 2_048;
+// C0 and C1 control characters: no counted value has one (U+001F separates a combination's parts).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Filters from `dimension=value` pairs (the dashboard's URL, the CLI's --filter). Throws an Error
+ * naming the pair for a dimension that cannot be filtered, an empty, overlong or control-character
+ * value, or a dimension given twice.
+ */
+export function parseFilters(pairs: Iterable<readonly [string, string]>): Filters {
+  const filters: Filters = {};
+  for (const [dimension, value] of pairs) {
+    if (!FILTER_DIMENSIONS.includes(dimension as FilterDimension)) {
+      throw new Error(`cannot filter by "${dimension.slice(0, 64)}": filters are on ${FILTER_DIMENSIONS.join(', ')}`);
+    }
+    const d = dimension as FilterDimension;
+    if (filters[d] !== undefined) throw new Error(`${d} is filtered twice; give one value`);
+    if (value === '' || value.length > MAX_FILTER_LENGTH || CONTROL.test(value) || !value.isWellFormed()) {
+      throw new Error(`the ${d} filter must be a value of 1 to ${MAX_FILTER_LENGTH} characters without control characters`);
+    }
+    filters[d] = value;
+  }
+  return filters;
 }

@@ -52,8 +52,20 @@ export const COUNTER_DIMENSIONS = [
   'browser',
   /** Operating system name, or `(unknown)`. */
   'os',
+  /**
+   * An event's values of FILTER_DIMENSIONS together, in that order, joined by the character
+   * U+001F (`chr(31)`): what the `filtered-*` queries filter and break down. `(other)` past the
+   * cardinality guard or past 2,048 characters.
+   */
+  'combination',
 ] as const;
 export type CounterDimension = (typeof COUNTER_DIMENSIONS)[number];
+
+/** The parts of a `combination` value, in order: the dimensions the dashboard can filter by. */
+export const FILTER_DIMENSIONS = ['page', 'referrer', 'device', 'country', 'browser', 'os', 'utm_source', 'utm_medium', 'utm_campaign'] as const;
+export type FilterDimension = (typeof FILTER_DIMENSIONS)[number];
+/** Values of some of FILTER_DIMENSIONS that counts must match (all of them). */
+export type Filters = Partial<Record<FilterDimension, string>>;
 
 /** `event`: the visitors of a custom event (any but `pageview`), value the event name. */
 export const VISITOR_DIMENSIONS = ['total', 'page', 'event'] as const;

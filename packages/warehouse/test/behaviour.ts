@@ -6,12 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRegisters, encodeRedisHll, estimateCardinality } from '@rta/hll';
 import {
+  FILTER_DIMENSIONS,
   listQueries,
   removeStoredGoal,
   runNamedQuery,
   storeGoal,
   storedGoals,
   type CounterRow,
+  type FilterDimension,
+  type Filters,
   type LoadHooks,
   type MinuteBatch,
   type Warehouse,
@@ -223,6 +226,7 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
     });
 
     describeVisitorMerging(() => warehouse);
+    describeFilters(() => warehouse);
     describeGoals(() => warehouse);
 
     it('reports a bad query as a WarehouseError', async () => {
@@ -254,6 +258,7 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
             { event: 'pageview', dimension: 'os', value: 'Windows', count: 12n },
             count('signup', 'referrer', 'news.example'),
             count('signup', 'page', '/'),
+            count('pageview', 'combination', combination({ page: '/' })),
           ],
         }),
       );
@@ -263,6 +268,7 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
           site,
           page: query.params.includes('page') ? '/' : undefined,
           goals: query.params.includes('goal') ? ['signup'] : undefined,
+          dimension: query.params.includes('dimension') ? 'page' : undefined,
         });
         expect(rows.length, query.name).toBeGreaterThan(0);
         expect(Object.keys(rows[0]!), query.name).toEqual(query.columns);
@@ -275,6 +281,69 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
       expect(await top('top-regions')).toEqual(['Bavaria 1']);
       expect(await top('top-cities')).toEqual(['München 1']);
     });
+  });
+}
+
+/** `HH:MM` (UTC) of a TIMESTAMP as a driver returns it: a Date, or text without a zone. */
+function hourOf(value: unknown): string {
+  const date = value instanceof Date ? value : new Date(`${String(value).replace(' ', 'T')}${/[zZ+]/.test(String(value)) ? '' : 'Z'}`);
+  return date.toISOString().slice(11, 16);
+}
+
+/** A `combination` value: FILTER_DIMENSIONS' values in order, joined by U+001F. */
+function combination(values: Filters): string {
+  return FILTER_DIMENSIONS.map((d) => values[d] ?? '').join('\x1f');
+}
+
+/** The `filtered-*` queries: page views matching every filter, by any dimension, from the `combination` rows. */
+function describeFilters(current: () => Warehouse): void {
+  const day = { site: 'filters.example', from: new Date('2026-03-03T00:00:00Z'), to: new Date('2026-03-04T00:00:00Z') };
+  const at = (hh: number, mm: number) => new Date(Date.UTC(2026, 2, 3, hh, mm));
+  const base = { referrer: '(direct)', device: 'desktop', country: 'DE', browser: 'Firefox 128', os: 'Linux' };
+  const row = (values: Filters, count: number, event = 'pageview'): CounterRow => ({ event, dimension: 'combination', value: combination(values), count: BigInt(count) });
+
+  it('filtered-top and filtered-traffic count the page views that match every filter', async () => {
+    const warehouse = current();
+    const minute = (id: string, when: Date, counters: CounterRow[]) => ({ batchId: id, site: day.site, minute: when, counters, visitors: [] });
+    await warehouse.load(
+      minute('f-1', at(9, 0), [
+        row({ ...base, page: '/' }, 5),
+        row({ ...base, page: '/pricing', country: 'FR' }, 3),
+        row({ ...base, page: '/pricing', referrer: 'news.example', utm_source: 'newsletter' }, 2),
+        row({ ...base, page: HOSTILE[0], browser: 'Chrome 131', os: 'Windows' }, 4),
+        row({ ...base, page: '/' }, 7, 'signup'), // not a page view
+        { event: 'pageview', dimension: 'combination', value: '(other)', count: 100n }, // past the guard
+        { event: 'pageview', dimension: 'page', value: '/', count: 1_000n }, // another dimension
+      ]),
+    );
+    // A second batch of the same minute and one of another hour add up.
+    await warehouse.load(minute('f-2', at(9, 0), [row({ ...base, page: '/' }, 1)]));
+    await warehouse.load(minute('f-3', at(10, 30), [row({ ...base, page: '/pricing', country: 'FR' }, 6)]));
+    await warehouse.load({ ...minute('f-4', at(10, 30), [row({ ...base, page: '/' }, 50)]), site: 'other.example' });
+
+    const top = async (dimension: FilterDimension, filters: Filters = {}, limit = 10) =>
+      (await runNamedQuery(warehouse, 'filtered-top', { ...day, dimension, filters, limit })).map((r) => `${String(r.value)} ${Number(r.pageviews)}`);
+    expect(await top('page')).toEqual(['/pricing 11', '/ 6', `${HOSTILE[0]} 4`]);
+    expect(await top('page', {}, 1)).toEqual(['/pricing 11']);
+    expect(await top('page', { country: 'DE' })).toEqual(['/ 6', `${HOSTILE[0]} 4`, '/pricing 2']);
+    expect(await top('country', { page: '/pricing' })).toEqual(['FR 9', 'DE 2']);
+    expect(await top('referrer', { page: '/pricing', country: 'DE' })).toEqual(['news.example 2']);
+    expect(await top('utm_source')).toEqual(['newsletter 2']); // '' (no parameter) is not a value
+    expect(await top('browser', { os: 'Windows' })).toEqual(['Chrome 131 4']);
+    expect(await top('os', { page: HOSTILE[0] })).toEqual(['Windows 4']);
+    expect(await top('device', { country: 'US' })).toEqual([]);
+
+    const traffic = async (filters: Filters, by?: 'hour') =>
+      (await runNamedQuery(warehouse, 'filtered-traffic', { ...day, filters, by })).map((r) => `${hourOf(r.period)} ${Number(r.events)}`);
+    expect(await traffic({})).toEqual(['00:00 21']);
+    expect(await traffic({ country: 'FR' }, 'hour')).toEqual(['09:00 3', '10:00 6']);
+    expect(await traffic({ country: 'FR', page: '/' })).toEqual([]);
+    const signups = await runNamedQuery(warehouse, 'filtered-traffic', { ...day, event: 'signup', filters: { country: 'DE' } });
+    expect(signups.map((r) => Number(r.events))).toEqual([7]);
+
+    await expect(runNamedQuery(warehouse, 'filtered-top', day)).rejects.toThrow('query "filtered-top" needs a dimension');
+    await expect(runNamedQuery(warehouse, 'filtered-top', { ...day, dimension: 'city' as FilterDimension })).rejects.toThrow('"dimension" must be one of page, referrer');
+    await expect(runNamedQuery(warehouse, 'filtered-traffic', { ...day, filters: { region: 'x' } as Filters })).rejects.toThrow('a filter must be on one of page');
   });
 }
 

@@ -59,8 +59,14 @@ function csvLink(query: string, text: string, kind: 'range' | 'series' = 'range'
   return `<a class="csv" data-query="${query}" data-kind="${kind}" download>CSV: ${text}</a>`;
 }
 
-function historyTable(id: string, caption: string, headers: string[], query: string, wide = false): string {
-  return `<table id="${id}"${wide ? ' class="wide"' : ''}><caption>${caption} ${csvLink(query, 'all')}</caption><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody></tbody></table>`;
+/**
+ * A history table. `filter`: the dimension its rows filter the history by when clicked (with
+ * filters on, its CSV link is that dimension's `filtered-top`); `unfiltered`: the table has no
+ * counts per filter and is hidden while one is on.
+ */
+function historyTable(id: string, caption: string, headers: string[], query: string, options: { wide?: boolean; filter?: string; unfiltered?: boolean } = {}): string {
+  const attributes = `${options.wide ? ' class="wide"' : ''}${options.filter ? ` data-filter="${options.filter}"` : ''}${options.unfiltered ? ' data-unfiltered' : ''}`;
+  return `<table id="${id}"${attributes}><caption>${caption} ${csvLink(query, 'all')}</caption><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody></tbody></table>`;
 }
 
 /** The page; dashboard.js fills it from /api/live (every 5 s) and /api/history. */
@@ -109,6 +115,8 @@ export function dashboardPage(sites: readonly string[]): string {
 <span class="compare" id="compare-note"></span>
 </form>
 <p class="error" id="history-error" role="alert" hidden></p>
+<div class="filters" id="filters" hidden><span class="label">Filtered by</span><ul id="filter-list"></ul>
+<span class="hint">Click a row of a table to filter by it. Filtered: page views and conversions only (visitors, visits and bounces are not kept per combination); the live view is not filtered.</span></div>
 <div class="cards">
 ${historyCard('pageviews', 'Page views')}
 ${historyCard('visitors', 'Visitors')}
@@ -120,14 +128,14 @@ ${historyCard('ppv', 'Pages per visit')}
 <h3><span id="series-title">Per day</span> (dashed: previous period) ${csvLink('traffic', 'per period', 'series')} ${csvLink('visitors', 'visitors per period', 'series')}</h3>
 <div class="chart" id="history-chart" aria-label="Page views, visitors and visits per period, with the previous period"></div>
 <div class="tables">
-${historyTable('h-pages', 'Top pages', ['Page', 'Views'], 'top-pages')}
-${historyTable('h-referrers', 'Referrers', ['Referrer', 'Views'], 'top-referrers')}
-${historyTable('h-entry', 'Entry pages', ['Page', 'Visits', 'Bounce'], 'top-entry-pages')}
-${historyTable('h-devices', 'Devices', ['Device', 'Views'], 'top-devices')}
-${historyTable('h-campaigns', 'UTM', ['Parameter', 'Value', 'Views'], 'top-campaigns')}
-${historyTable('h-countries', 'Countries', ['Country', 'Views'], 'top-countries')}
-${historyTable('h-browsers', 'Browsers', ['Browser', 'Views'], 'top-browsers')}
-${historyTable('h-os', 'Operating systems', ['System', 'Views'], 'top-os')}
+${historyTable('h-pages', 'Top pages', ['Page', 'Views'], 'top-pages', { filter: 'page' })}
+${historyTable('h-referrers', 'Referrers', ['Referrer', 'Views'], 'top-referrers', { filter: 'referrer' })}
+${historyTable('h-entry', 'Entry pages', ['Page', 'Visits', 'Bounce'], 'top-entry-pages', { unfiltered: true })}
+${historyTable('h-devices', 'Devices', ['Device', 'Views'], 'top-devices', { filter: 'device' })}
+${historyTable('h-campaigns', 'UTM', ['Parameter', 'Value', 'Views'], 'top-campaigns', { filter: 'utm' })}
+${historyTable('h-countries', 'Countries', ['Country', 'Views'], 'top-countries', { filter: 'country' })}
+${historyTable('h-browsers', 'Browsers', ['Browser', 'Views'], 'top-browsers', { filter: 'browser' })}
+${historyTable('h-os', 'Operating systems', ['System', 'Views'], 'top-os', { filter: 'os' })}
 </div>
 <h3>Goals</h3>
 <form id="goal-form" class="range">
@@ -137,9 +145,9 @@ ${historyTable('h-os', 'Operating systems', ['System', 'Views'], 'top-os')}
 <p class="error" id="goal-error" role="alert" hidden></p>
 <ul id="goal-list" class="goals"></ul>
 <div class="tables">
-${historyTable('h-goals', 'Conversions, unique converters and rate (of visitors)', ['Goal', 'Conversions', 'Converters', 'Rate', 'vs previous'], 'goals', true)}
-${historyTable('h-goal-sources', 'Conversions per source', ['Goal', 'Source', 'Conversions'], 'goal-sources')}
-${historyTable('h-goal-pages', 'Conversions per page', ['Goal', 'Page', 'Conversions'], 'goal-pages')}
+${historyTable('h-goals', 'Conversions, unique converters and rate (of visitors)', ['Goal', 'Conversions', 'Converters', 'Rate', 'vs previous'], 'goals', { wide: true })}
+${historyTable('h-goal-sources', 'Conversions per source', ['Goal', 'Source', 'Conversions'], 'goal-sources', { unfiltered: true })}
+${historyTable('h-goal-pages', 'Conversions per page', ['Goal', 'Page', 'Conversions'], 'goal-pages', { unfiltered: true })}
 </div>
 </section>
 </main>

@@ -1,38 +1,39 @@
-import { runNamedQuery, type QueryRow, type Warehouse } from '@rta/warehouse';
+import { runNamedQuery, type FilterDimension, type Filters, type QueryRow, type Warehouse } from '@rta/warehouse';
 import type { DateRange } from './date-range.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/** Figures a filtered history does not have (visits, visitors) are null there. */
 export interface Totals {
   pageviews: number;
-  visits: number;
-  bounces: number;
+  visits: number | null;
+  bounces: number | null;
   bounceRate: number | null;
   pagesPerVisit: number | null;
   /** Unique visitors merged from the minute sketches (the pack's `visitors` query). */
-  visitors: number;
+  visitors: number | null;
 }
 
 export interface PeriodRow {
   period: string;
   pageviews: number;
-  visits: number;
-  bounces: number;
-  visitors: number;
+  visits: number | null;
+  bounces: number | null;
+  visitors: number | null;
   /** The same period of the previous range (the period its length earlier); null past the previous range's end. */
-  previous: { period: string; pageviews: number; visits: number; visitors: number } | null;
+  previous: { period: string; pageviews: number; visits: number | null; visitors: number | null } | null;
 }
 
 /** A goal of the site (GOALS, then those added on the dashboard) over the range (the pack's `goals` query), next to the previous period. */
 export interface GoalRow {
   goal: string;
   conversions: number;
-  /** Unique visitors who converted (merged sketches). */
-  converters: number;
+  /** Unique visitors who converted (merged sketches); null in a filtered history. */
+  converters: number | null;
   /** Converters / the site's visitors; null without visitors. */
   conversionRate: number | null;
-  previous: { conversions: number; converters: number; conversionRate: number | null };
+  previous: { conversions: number; converters: number | null; conversionRate: number | null };
   /** Relative for conversions and converters (null when the previous is 0); the rate's as a difference of rates. */
   change: { conversions: number | null; converters: number | null; conversionRate: number | null };
 }
@@ -41,6 +42,13 @@ export interface GoalRow {
 export interface History {
   site: string;
   warehouse: string;
+  /**
+   * What the history is filtered by (the dashboard's chips). With filters, every count is of the
+   * page views (and goal conversions) that match all of them, from the `combination` rows;
+   * visitors, visits, bounces, entry pages and converters are not kept per combination and are
+   * null or empty.
+   */
+  filters: Filters;
   range: {
     preset: DateRange['preset'];
     from: string;
@@ -78,14 +86,41 @@ export interface History {
 /**
  * Reads the history of a site over a range and its previous period. Every number comes from a
  * named query of the SQL pack, so the dashboard shows what `pnpm cli query …` prints (and its
- * CSV downloads are those queries' output), on whichever warehouse is configured.
+ * CSV downloads are those queries' output), on whichever warehouse is configured. With filters,
+ * the counts come from the `filtered-*` queries (see History.filters).
  */
-export async function readHistory(warehouse: Warehouse, site: string, range: DateRange, goals: readonly string[] = [], top = 10): Promise<History> {
-  const run = (name: string, params: { from: Date; to: Date; by?: 'hour' | 'day' }) => runNamedQuery(warehouse, name, { site, limit: top, goals, ...params });
-  const goalsOf = async (window: { from: Date; to: Date }) => (goals.length === 0 ? [] : run('goals', window));
-  const goalRows = async (name: string, window: { from: Date; to: Date }, column: string) =>
-    goals.length === 0 ? [] : (await run(name, window)).map((r) => ({ goal: String(r.goal), value: String(r[column]), conversions: num(r.conversions) }));
-  const totalsOf = async (window: { from: Date; to: Date }): Promise<Totals> => {
+export async function readHistory(
+  warehouse: Warehouse,
+  site: string,
+  range: DateRange,
+  goals: readonly string[] = [],
+  top = 10,
+  filters: Filters = {},
+): Promise<History> {
+  const filtered = Object.keys(filters).length > 0;
+  type Window = { from: Date; to: Date };
+  const run = (name: string, params: Window & { by?: 'hour' | 'day'; dimension?: FilterDimension; event?: string; filters?: Filters }) =>
+    runNamedQuery(warehouse, name, { site, limit: top, goals, filters, ...params });
+  const goalsOf = async (window: Window): Promise<QueryRow[]> => {
+    if (goals.length === 0) return [];
+    if (!filtered) return run('goals', window);
+    // Conversions that match the filters; converters are not kept per combination.
+    const rows: QueryRow[] = [];
+    for (const goal of goals) {
+      const page = goal.startsWith('/');
+      const conflicting = page && filters.page !== undefined && filters.page !== goal;
+      const [row] = conflicting ? [] : await run('filtered-traffic', page ? { ...window, filters: { ...filters, page: goal } } : { ...window, event: goal });
+      rows.push({ goal, conversions: num(row?.events), converters: null, conversion_rate: null });
+    }
+    return rows;
+  };
+  const goalRows = async (name: string, window: Window, column: string) =>
+    goals.length === 0 || filtered ? [] : (await run(name, window)).map((r) => ({ goal: String(r.goal), value: String(r[column]), conversions: num(r.conversions) }));
+  const totalsOf = async (window: Window): Promise<Totals> => {
+    if (filtered) {
+      const [t] = await run('filtered-traffic', window);
+      return { pageviews: num(t?.events), visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: null };
+    }
     const [t] = await run('traffic', window);
     const [v] = await run('visitors', window);
     return {
@@ -97,8 +132,12 @@ export async function readHistory(warehouse: Warehouse, site: string, range: Dat
       visitors: num(v?.visitors),
     };
   };
-  const perPeriod = async (window: { from: Date; to: Date }) => {
+  const perPeriod = async (window: Window) => {
     const by = { ...window, by: range.by };
+    if (filtered) {
+      const traffic = byPeriod(await run('filtered-traffic', by));
+      return (period: string) => ({ period, pageviews: num(traffic.get(period)?.events), visits: null, bounces: null, visitors: null });
+    }
     const traffic = byPeriod(await run('traffic', by));
     const visitors = byPeriod(await run('visitors', by));
     return (period: string) => {
@@ -106,8 +145,22 @@ export async function readHistory(warehouse: Warehouse, site: string, range: Dat
       return { period, pageviews: num(t?.pageviews), visits: num(t?.visits), bounces: num(t?.bounces), visitors: num(visitors.get(period)?.visitors) };
     };
   };
-
   const shown = { from: range.from, to: range.to };
+  /** Page views per value of a dimension: its `top-*` query, or with filters `filtered-top`. */
+  const topOf = async (query: string, dimension: FilterDimension) =>
+    (filtered ? await run('filtered-top', { ...shown, dimension }) : await run(query, shown)).map((r) => ({
+      value: String(filtered ? r.value : r[dimension]),
+      pageviews: num(r.pageviews),
+    }));
+  const campaigns = async () => {
+    if (!filtered) return (await run('top-campaigns', shown)).map((r) => ({ dimension: String(r.dimension), value: String(r.value), pageviews: num(r.pageviews) }));
+    const rows: Array<{ dimension: string; value: string; pageviews: number }> = [];
+    for (const dimension of ['utm_source', 'utm_medium', 'utm_campaign'] as const) {
+      for (const r of await topOf('', dimension)) rows.push({ dimension, ...r });
+    }
+    return rows;
+  };
+
   const totals = await totalsOf(shown);
   const previousTotals = await totalsOf(range.previous);
   const current = await perPeriod(shown);
@@ -124,28 +177,23 @@ export async function readHistory(warehouse: Warehouse, site: string, range: Dat
   return {
     site,
     warehouse: warehouse.dialect,
+    filters,
     range: {
       preset: range.preset,
       from: range.from.toISOString(),
       to: range.to.toISOString(),
       by: range.by,
       totals,
-      topPages: (await run('top-pages', shown)).map((r) => ({ value: String(r.page), pageviews: num(r.pageviews) })),
-      topReferrers: (await run('top-referrers', shown)).map((r) => ({ value: String(r.referrer), pageviews: num(r.pageviews) })),
-      topEntryPages: (await run('top-entry-pages', shown)).map((r) => ({
-        value: String(r.entry_page),
-        visits: num(r.visits),
-        bounceRate: nullableNum(r.bounce_rate),
-      })),
-      devices: (await run('top-devices', shown)).map((r) => ({ value: String(r.device), pageviews: num(r.pageviews) })),
-      campaigns: (await run('top-campaigns', shown)).map((r) => ({
-        dimension: String(r.dimension),
-        value: String(r.value),
-        pageviews: num(r.pageviews),
-      })),
-      countries: (await run('top-countries', shown)).map((r) => ({ value: String(r.country), pageviews: num(r.pageviews) })),
-      browsers: (await run('top-browsers', shown)).map((r) => ({ value: String(r.browser), pageviews: num(r.pageviews) })),
-      operatingSystems: (await run('top-os', shown)).map((r) => ({ value: String(r.os), pageviews: num(r.pageviews) })),
+      topPages: await topOf('top-pages', 'page'),
+      topReferrers: await topOf('top-referrers', 'referrer'),
+      topEntryPages: filtered
+        ? []
+        : (await run('top-entry-pages', shown)).map((r) => ({ value: String(r.entry_page), visits: num(r.visits), bounceRate: nullableNum(r.bounce_rate) })),
+      devices: await topOf('top-devices', 'device'),
+      campaigns: await campaigns(),
+      countries: await topOf('top-countries', 'country'),
+      browsers: await topOf('top-browsers', 'browser'),
+      operatingSystems: await topOf('top-os', 'os'),
       goals: shownGoals.map((g, i) => goalRow(g, previousGoals[i]!)),
       goalSources: await goalRows('goal-sources', shown, 'source'),
       goalPages: await goalRows('goal-pages', shown, 'page'),
@@ -163,7 +211,7 @@ export async function readHistory(warehouse: Warehouse, site: string, range: Dat
 }
 
 function goalRow(current: QueryRow, before: QueryRow): GoalRow {
-  const figures = (r: QueryRow) => ({ conversions: num(r.conversions), converters: num(r.converters), conversionRate: nullableNum(r.conversion_rate) });
+  const figures = (r: QueryRow) => ({ conversions: num(r.conversions), converters: nullableNum(r.converters), conversionRate: nullableNum(r.conversion_rate) });
   const now = figures(current);
   const previous = figures(before);
   return {
@@ -178,8 +226,8 @@ function goalRow(current: QueryRow, before: QueryRow): GoalRow {
   };
 }
 
-function relative(current: number, previous: number): number | null {
-  return previous === 0 ? null : (current - previous) / previous;
+function relative(current: number | null, previous: number | null): number | null {
+  return current === null || previous === null || previous === 0 ? null : (current - previous) / previous;
 }
 
 function byPeriod(rows: QueryRow[]): Map<string, QueryRow> {

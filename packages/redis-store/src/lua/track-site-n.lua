@@ -28,7 +28,8 @@
       k+1         events counted in the generation (string)
       k+2…k+1+D   the D counter hashes of the generation (ARGV[18]), by dimension: total, page,
                   referrer, device, utm_source, utm_medium, utm_campaign, entry_page, then the
-                  client's others (country, region, city, browser, os) (field "<event>\31<value>")
+                  client's others (country, region, city, browser, os,
+                  combination) (field "<event>\31<value>")
       k+2+D       engaged visits of visits that started in another minute (hash, field
                   "<start minute id>\31<entry page>"; the flusher loads them into their start minute)
       k+3+D       the site's HyperLogLog of the generation

@@ -1,6 +1,6 @@
-/* Dashboard client: live view from /api/live every 5 s, history of the range in the URL (and
-   its previous period) from /api/history, CSV links to /api/export. Text goes into the page
-   with textContent only. */
+/* Dashboard client: live view from /api/live every 5 s, history of the range and filters in
+   the URL (and its previous period) from /api/history, CSV links to /api/export. Text goes
+   into the page with textContent only. */
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
@@ -25,14 +25,26 @@
     });
   }
 
-  function fillTable(id, rows, columns, emptyText) {
+  /** `filterOf(row)`: the [dimension, value] a click on the row's value (the cell before its count) filters by. */
+  function fillTable(id, rows, columns, emptyText, filterOf) {
     var body = $(id).querySelector('tbody');
     body.replaceChildren();
     rows.forEach(function (row) {
       var tr = document.createElement('tr');
       columns.forEach(function (col, i) {
         var td = document.createElement('td');
-        td.textContent = col(row);
+        var filter = i === columns.length - 2 && filterOf ? filterOf(row) : null;
+        if (filter && view.filters[filter[0]] === undefined) {
+          var button = document.createElement('button');
+          button.type = 'button';
+          button.className = 'filter';
+          button.textContent = col(row);
+          button.title = 'Filter by ' + filter[0] + ' ' + filter[1];
+          button.addEventListener('click', function () { setFilter(filter[0], filter[1]); });
+          td.appendChild(button);
+        } else {
+          td.textContent = col(row);
+        }
         if (i > 0 && columns.length - 1 === i) td.className = 'num';
         tr.appendChild(td);
       });
@@ -100,22 +112,60 @@
   var DAY = 86400000;
   var isDate = function (t) { return /^\d{4}-\d{2}-\d{2}$/.test(t); };
   function day(ms) { return new Date(ms).toISOString().slice(0, 10); }
-  var view = { range: params.get('range') || (params.get('from') || params.get('to') ? 'custom' : '30d'), from: params.get('from') || '', to: params.get('to') || '' };
+  // Filters (the parts of a combination the warehouse keeps) are URL parameters too: &country=DE.
+  var FILTERS = ['page', 'referrer', 'device', 'country', 'browser', 'os', 'utm_source', 'utm_medium', 'utm_campaign'];
+  function filtersOf(p) {
+    var f = {};
+    FILTERS.forEach(function (d) { if (p.get(d)) f[d] = p.get(d); });
+    return f;
+  }
+  var view = { range: params.get('range') || (params.get('from') || params.get('to') ? 'custom' : '30d'), from: params.get('from') || '', to: params.get('to') || '', filters: filtersOf(params) };
+  function filtered() { return Object.keys(view.filters).length > 0; }
+  function addFilters(q) { FILTERS.forEach(function (d) { if (view.filters[d] !== undefined) q.set(d, view.filters[d]); }); return q; }
 
-  /** The API's range parameters for the view: custom dates are inclusive here, `to` is exclusive there. */
+  /** The API's parameters for the view: custom dates are inclusive here, `to` is exclusive there. */
   function rangeQuery() {
     var q = new URLSearchParams({ site: site(), range: view.range });
     if (view.range === 'custom') {
       if (view.from) q.set('from', view.from);
       if (view.to) q.set('to', isDate(view.to) ? day(Date.parse(view.to + 'T00:00:00Z') + DAY) : view.to);
     }
-    return q;
+    return addFilters(q);
   }
 
   function keepInUrl() {
     var q = new URLSearchParams({ site: site(), range: view.range });
     if (view.range === 'custom') { q.set('from', view.from); q.set('to', view.to); }
-    history.replaceState(null, '', '/dashboard?' + q.toString());
+    history.replaceState(null, '', '/dashboard?' + addFilters(q).toString());
+  }
+
+  function setFilter(dimension, value) {
+    if (value === undefined) delete view.filters[dimension];
+    else view.filters[dimension] = value;
+    keepInUrl();
+    window.dashboardReady = refreshHistory();
+  }
+  /** The chips of the filters on, each removable. */
+  function showFilters() {
+    var list = $('filter-list');
+    list.replaceChildren();
+    FILTERS.forEach(function (d) {
+      if (view.filters[d] === undefined) return;
+      var li = document.createElement('li');
+      var label = document.createElement('span');
+      label.textContent = d + ': ' + (d === 'country' ? countryName({ value: view.filters[d] }) : view.filters[d]);
+      var remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = '×';
+      remove.setAttribute('aria-label', 'Remove the filter ' + d + ' ' + view.filters[d]);
+      remove.addEventListener('click', function () { setFilter(d, undefined); });
+      li.appendChild(label);
+      li.appendChild(remove);
+      list.appendChild(li);
+    });
+    $('filters').hidden = !filtered();
+    // Tables without counts per combination are hidden while a filter is on.
+    document.querySelectorAll('table[data-unfiltered]').forEach(function (t) { t.hidden = filtered(); });
   }
 
   /** "+50.0%" against the previous period (bounce rate: "+5.0 pp"); empty when there is nothing to compare with. */
@@ -133,12 +183,23 @@
   }
   var ratio = function (x) { return x === null ? '–' : x.toFixed(2); };
 
+  /** With filters on, a table's link is its dimension's filtered-top and the traffic links filtered-traffic; the others have no filtered query and are hidden. */
   function setCsvLinks(by) {
     document.querySelectorAll('a.csv').forEach(function (a) {
       var q = rangeQuery();
-      q.set('query', a.dataset.query);
+      var query = a.dataset.query;
+      var table = a.closest('table');
+      var dimension = table && table.dataset.filter;
+      if (filtered()) {
+        if (query === 'traffic') query = 'filtered-traffic';
+        else if (dimension && dimension !== 'utm') { query = 'filtered-top'; q.set('dimension', dimension); }
+        else if (query !== 'goals') query = null;
+      }
+      a.hidden = query === null;
+      if (query === null) return;
+      q.set('query', query);
       if (a.dataset.kind === 'series') q.set('by', by);
-      if (/^(top|goal)-/.test(a.dataset.query)) q.set('limit', '1000');
+      if (/^(top|goal|filtered-top)/.test(query)) q.set('limit', '1000');
       a.href = '/api/export?' + q.toString();
     });
   }
@@ -147,6 +208,7 @@
     var error = $('history-error');
     $('preset').value = view.range;
     text('history-status', 'loading…');
+    showFilters();
     return fetchJson('/api/history?' + rangeQuery().toString()).then(function (h) {
       error.hidden = true;
       var r = h.range, t = r.totals, p = h.previous.totals, c = h.change;
@@ -164,22 +226,23 @@
         times(h.series, 'period'), column(h.series, 'pageviews'), column(h.series, 'visitors'), column(h.series, 'visits'),
         before('pageviews'), before('visitors'), before('visits'),
       ]);
-      fillTable('h-pages', r.topPages, [value, function (x) { return number(x.pageviews); }]);
-      fillTable('h-referrers', r.topReferrers, [value, function (x) { return number(x.pageviews); }]);
+      var by = function (dimension) { return function (x) { return [dimension, x.value]; }; };
+      fillTable('h-pages', r.topPages, [value, function (x) { return number(x.pageviews); }], undefined, by('page'));
+      fillTable('h-referrers', r.topReferrers, [value, function (x) { return number(x.pageviews); }], undefined, by('referrer'));
       fillTable('h-entry', r.topEntryPages, [value, function (x) { return number(x.visits); }, function (x) { return percent(x.bounceRate); }]);
-      fillTable('h-devices', r.devices, [value, function (x) { return number(x.pageviews); }]);
-      fillTable('h-campaigns', r.campaigns, [function (x) { return x.dimension; }, value, function (x) { return number(x.pageviews); }]);
-      fillTable('h-countries', r.countries, [countryName, function (x) { return number(x.pageviews); }]);
-      fillTable('h-browsers', r.browsers, [value, function (x) { return number(x.pageviews); }]);
-      fillTable('h-os', r.operatingSystems, [value, function (x) { return number(x.pageviews); }]);
+      fillTable('h-devices', r.devices, [value, function (x) { return number(x.pageviews); }], undefined, by('device'));
+      fillTable('h-campaigns', r.campaigns, [function (x) { return x.dimension; }, value, function (x) { return number(x.pageviews); }], undefined, function (x) { return [x.dimension, x.value]; });
+      fillTable('h-countries', r.countries, [countryName, function (x) { return number(x.pageviews); }], undefined, by('country'));
+      fillTable('h-browsers', r.browsers, [value, function (x) { return number(x.pageviews); }], undefined, by('browser'));
+      fillTable('h-os', r.operatingSystems, [value, function (x) { return number(x.pageviews); }], undefined, by('os'));
       var noGoals = r.goals.length === 0 ? 'No goals yet: add one above, or set GOALS (e.g. GOALS=signup,/thank-you)' : undefined;
       var goal = function (x) { return x.goal; };
       fillTable('h-goals', r.goals, [goal, function (x) { return number(x.conversions); }, function (x) { return number(x.converters); }, function (x) { return percent(x.conversionRate); },
         function (x) { return (x.change.conversionRate === null ? '' : change(x.change.conversionRate, true) + ' ') + 'vs ' + percent(x.previous.conversionRate); }], noGoals);
       fillTable('h-goal-sources', r.goalSources, [goal, value, function (x) { return number(x.conversions); }], noGoals);
       fillTable('h-goal-pages', r.goalPages, [goal, value, function (x) { return number(x.conversions); }], noGoals);
-      document.querySelectorAll('a.csv[data-query^="goal"]').forEach(function (a) { a.hidden = r.goals.length === 0; });
       setCsvLinks(r.by);
+      document.querySelectorAll('a.csv[data-query^="goal"]').forEach(function (a) { a.hidden = a.hidden || r.goals.length === 0; });
       text('history-status', 'from the ' + h.warehouse + ' warehouse');
     }).catch(function (e) {
       error.textContent = 'History unavailable: ' + e.message;
@@ -238,21 +301,22 @@
 
   $('preset').addEventListener('change', function () {
     if ($('preset').value === 'custom') return; // pick the dates, then Show
-    view = { range: $('preset').value, from: '', to: '' };
+    view = { range: $('preset').value, from: '', to: '', filters: view.filters };
     keepInUrl();
     refreshHistory();
   });
   $('range').addEventListener('submit', function (e) {
     e.preventDefault();
     var preset = $('preset').value;
-    view = preset === 'custom' ? { range: 'custom', from: $('from').value, to: $('to').value } : { range: preset, from: '', to: '' };
+    view = preset === 'custom' ? { range: 'custom', from: $('from').value, to: $('to').value, filters: view.filters } : { range: preset, from: '', to: '', filters: view.filters };
     keepInUrl();
     refreshHistory();
   });
   // Editing a date makes the range custom.
   ['from', 'to'].forEach(function (id) { $(id).addEventListener('input', function () { $('preset').value = 'custom'; }); });
 
-  siteSelect.addEventListener('change', function () { keepInUrl(); refreshLive(); refreshHistory(); refreshGoals(); });
+  // Another site's values are not this one's: its filters go.
+  siteSelect.addEventListener('change', function () { view.filters = {}; keepInUrl(); refreshLive(); refreshHistory(); refreshGoals(); });
   window.addEventListener('resize', function () {
     Object.keys(charts).forEach(function (id) { var w = Math.max(280, $(id).clientWidth); charts[id].setSize({ width: w, height: w < 600 ? 180 : 240 }); });
   });

@@ -1,7 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseGoals, type LogLimiter } from '@rta/config';
 import type { AnalyticsStore, BotCounts, LiveView } from '@rta/redis-store';
-import { MAX_STORED_GOALS, listQueries, removeStoredGoal, runNamedQuery, siteGoals, storeGoal, storedGoals, type Warehouse } from '@rta/warehouse';
+import {
+  FILTER_DIMENSIONS,
+  MAX_STORED_GOALS,
+  listQueries,
+  parseFilters,
+  removeStoredGoal,
+  runNamedQuery,
+  siteGoals,
+  storeGoal,
+  storedGoals,
+  type FilterDimension,
+  type Filters,
+  type Warehouse,
+} from '@rta/warehouse';
 import { formatRows } from '@rta/warehouse/query-output';
 import { InvalidRange, resolveRange, type DateRange } from '../date-range.js';
 import { DashboardAuth } from '../dashboard-auth.js';
@@ -179,23 +192,39 @@ function requestedRange(params: URLSearchParams, res: ServerResponse, deps: Dash
   }
 }
 
+/**
+ * The filters of a history or export request: parameters named after a dimension of
+ * FILTER_DIMENSIONS (`country=DE&page=/pricing`). Answers 400 itself and returns undefined
+ * when one is not a filter.
+ */
+function requestedFilters(params: URLSearchParams, res: ServerResponse): Filters | undefined {
+  try {
+    return parseFilters(FILTER_DIMENSIONS.flatMap((d) => params.getAll(d).map((value) => [d, value] as const)));
+  } catch (error) {
+    sendApi(res, 400, { error: 'invalid_filter', message: (error as Error).message });
+    return undefined;
+  }
+}
+
 const WAREHOUSE_DOWN = { error: 'warehouse_unavailable', message: 'The warehouse did not answer; the live view still works.' };
 const NO_WAREHOUSE = { error: 'warehouse_unavailable', message: 'This tracker has no warehouse configured.' };
 
 /**
  * `GET /api/history?site=…&range=…` (a preset, see date-range.ts) or `&from=…&to=…` (ISO-8601
- * UTC, `to` exclusive; default the last 30 days): the range and its previous period from the
- * warehouse through the SQL pack.
+ * UTC, `to` exclusive; default the last 30 days), optionally filtered (`&country=DE…`, see
+ * requestedFilters): the range and its previous period from the warehouse through the SQL pack.
  */
 export async function handleHistory(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
   const params = await apiRequest(req, res, deps);
   if (!params) return;
   const range = requestedRange(params, res, deps);
   if (!range) return;
+  const filters = requestedFilters(params, res);
+  if (!filters) return;
   if (!deps.warehouse) return sendApi(res, 503, NO_WAREHOUSE);
   try {
     const site = params.get('site')!;
-    sendApi(res, 200, await readHistory(deps.warehouse, site, range, await siteGoals(deps.warehouse, site, deps.goals)));
+    sendApi(res, 200, await readHistory(deps.warehouse, site, range, await siteGoals(deps.warehouse, site, deps.goals), undefined, filters));
   } catch (error) {
     deps.limiter.warn({ err: error }, 'history query failed');
     sendApi(res, 503, WAREHOUSE_DOWN);
@@ -208,7 +237,8 @@ const MAX_EXPORT_ROWS = 10_000;
 /**
  * `GET /api/export?site=…&query=<name>&range=…|from=…&to=…[&by=hour|day][&limit=N]`: one query
  * of the SQL pack over the range as a CSV download, the file `pnpm cli query <name> --format csv`
- * prints for the same parameters (limit default 10, at most 10,000).
+ * prints for the same parameters (limit default 10, at most 10,000). The `filtered-*` queries
+ * also take the history's filters and (`filtered-top`) `dimension`.
  */
 export async function handleExport(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
   const params = await apiRequest(req, res, deps);
@@ -223,12 +253,19 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, de
   if (!query) return sendApi(res, 400, { error: 'unknown_query', message: `query must be one of ${listQueries(deps.warehouse.dialect).map((q) => q.name).join(', ')}` });
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EXPORT_ROWS) return sendApi(res, 400, { error: 'invalid_limit', message: `limit must be a whole number from 1 to ${MAX_EXPORT_ROWS}` });
   if (by !== undefined && by !== 'hour' && by !== 'day') return sendApi(res, 400, { error: 'invalid_by', message: 'by must be hour or day' });
+  const dimension = params.get('dimension') ?? undefined;
+  if (query.params.includes('dimension') && !FILTER_DIMENSIONS.includes(dimension as FilterDimension)) {
+    return sendApi(res, 400, { error: 'invalid_dimension', message: `${name} needs dimension: one of ${FILTER_DIMENSIONS.join(', ')}` });
+  }
+  const filters = requestedFilters(params, res);
+  if (!filters) return;
   const site = params.get('site')!;
   let csv: string;
   try {
     const goals = query.params.includes('goal') ? await siteGoals(deps.warehouse, site, deps.goals) : [];
     if (query.params.includes('goal') && goals.length === 0) return sendApi(res, 400, { error: 'no_goals', message: `${name} reports the site's goals (GOALS and those added on the dashboard), and it has none` });
-    csv = formatRows(await runNamedQuery(deps.warehouse, name, { site, from: range.from, to: range.to, by, limit, goals }), 'csv', query.columns);
+    const rows = await runNamedQuery(deps.warehouse, name, { site, from: range.from, to: range.to, by, limit, goals, filters, dimension: dimension as FilterDimension | undefined });
+    csv = formatRows(rows, 'csv', query.columns);
   } catch (error) {
     deps.limiter.warn({ err: error }, 'export query failed');
     return sendApi(res, 503, WAREHOUSE_DOWN);

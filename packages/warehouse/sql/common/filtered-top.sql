@@ -1,0 +1,54 @@
+-- name: filtered-top
+-- answers: Page views of a site over [from, to) per value of one dimension (`dimension`: page, referrer, device, country, browser, os, utm_source, utm_medium or utm_campaign), counting only the page views that match the filters, the top `limit`.
+-- params: site, from, to, limit, dimension, filter_page, filter_referrer, filter_device, filter_country, filter_browser, filter_os, filter_utm_source, filter_utm_medium, filter_utm_campaign
+-- columns: value, pageviews
+-- The `combination` rows hold each event's page, referrer, device, country, browser, os,
+-- utm_source, utm_medium and utm_campaign together, joined by chr(31) (an absent campaign
+-- parameter is ''). filter_<dimension>: the value to match, or NULL for any; every filter given
+-- must match. Events of combinations past the cardinality guard (value '(other)') are not in
+-- these counts.
+SELECT value, sum(count) AS pageviews
+FROM (
+  SELECT
+    CASE CAST(:dimension AS VARCHAR)
+      WHEN 'page' THEN page
+      WHEN 'referrer' THEN referrer
+      WHEN 'device' THEN device
+      WHEN 'country' THEN country
+      WHEN 'browser' THEN browser
+      WHEN 'os' THEN os
+      WHEN 'utm_source' THEN utm_source
+      WHEN 'utm_medium' THEN utm_medium
+      WHEN 'utm_campaign' THEN utm_campaign
+    END AS value,
+    count
+  FROM (
+    SELECT
+      split_part(value, chr(31), 1) AS page,
+      split_part(value, chr(31), 2) AS referrer,
+      split_part(value, chr(31), 3) AS device,
+      split_part(value, chr(31), 4) AS country,
+      split_part(value, chr(31), 5) AS browser,
+      split_part(value, chr(31), 6) AS os,
+      split_part(value, chr(31), 7) AS utm_source,
+      split_part(value, chr(31), 8) AS utm_medium,
+      split_part(value, chr(31), 9) AS utm_campaign,
+      count
+    FROM event_counts
+    WHERE site = :site AND event = 'pageview' AND dimension = 'combination' AND value <> '(other)'
+      AND minute >= :from AND minute < :to
+  ) AS parts
+  WHERE (CAST(:filter_page AS VARCHAR) IS NULL OR page = :filter_page)
+    AND (CAST(:filter_referrer AS VARCHAR) IS NULL OR referrer = :filter_referrer)
+    AND (CAST(:filter_device AS VARCHAR) IS NULL OR device = :filter_device)
+    AND (CAST(:filter_country AS VARCHAR) IS NULL OR country = :filter_country)
+    AND (CAST(:filter_browser AS VARCHAR) IS NULL OR browser = :filter_browser)
+    AND (CAST(:filter_os AS VARCHAR) IS NULL OR os = :filter_os)
+    AND (CAST(:filter_utm_source AS VARCHAR) IS NULL OR utm_source = :filter_utm_source)
+    AND (CAST(:filter_utm_medium AS VARCHAR) IS NULL OR utm_medium = :filter_utm_medium)
+    AND (CAST(:filter_utm_campaign AS VARCHAR) IS NULL OR utm_campaign = :filter_utm_campaign)
+) AS chosen
+WHERE value <> ''
+GROUP BY value
+ORDER BY pageviews DESC, value
+LIMIT :limit
