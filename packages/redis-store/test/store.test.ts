@@ -172,6 +172,24 @@ describe('AnalyticsStore', () => {
     await cleanup();
   });
 
+  it('counts a call into a hash already at the guard exactly: known values as themselves, new ones as (other)', async () => {
+    const country = (c: string, i: number) => event({ path: '/', country: c, visitorId: `u:${i}` });
+    await store.track(['DE', 'FR', 'US', 'JP', 'BR'].map(country)); // the guard's 5
+    // One call of 4 known countries (DE twice) and 6 new ones; every page is '/', so the
+    // combinations differ by country as well.
+    await store.track([...['DE', 'DE', 'FR', 'US', 'JP'], ...['AU', 'CA', 'MX', 'IN', 'CN', 'ZA']].map(country));
+    await store.track(['CN', 'BR'].map(country)); // the next call: CN is still new, BR known
+    const bucket = { site: 'example.com', minute: minuteOf(T0) };
+    const batch = await store.readClaim((await store.claim(bucket))!);
+    const counts = (dimension: string) =>
+      Object.fromEntries(batch.counters.filter((c) => c.dimension === dimension).map((c) => [c.value === '(other)' ? c.value : c.value.split('\x1f')[dimension === 'combination' ? 3 : 0], Number(c.count)]));
+    const expected = { DE: 3, FR: 2, US: 2, JP: 2, BR: 2, '(other)': 7 };
+    expect(counts('country')).toEqual(expected);
+    expect(counts('combination')).toEqual(expected);
+    expect(batch.counters.filter((c) => c.dimension === 'total').map((c) => Number(c.count))).toEqual([18]);
+    await cleanup();
+  });
+
   it('counts a visit on its first hit and makes it engaged on its second, in the minute the visit started', async () => {
     const live = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 100, live: { sessionIdleMinutes: 30 } });
     const sessions = new AnalyticsKeys(prefix).live('example.com');

@@ -170,17 +170,31 @@ redis.call('SET', KEYS[2], '1', 'EX', ARGV[3])
 -- default), which turns it into a hash table (O(1) HINCRBY) whatever the server's settings. The
 -- marker is never a counter (counter fields start with an event name or a minute id) and the
 -- flusher skips it.
+-- A hash's fields are counted with HLEN once per call, at its first new field, and here after
+-- that (every change to a counter hash in this script goes through count_guarded): a call of
+-- new values (a minute's first pages, combinations past the guard) costs one HINCRBY each, not
+-- three or four commands.
 local HASHTABLE_FROM = 128
 local MARKER, MARKER_VALUE = US .. 'hashtable', string.rep('-', 256)
+local countersIn, marked = {}, {} -- per hash: counter fields (the marker not counted), marker set
 local function count_guarded(key, field, other, n, ns)
   if redis.call('HINCRBY', key, field, ns) > n then return false end
-  local fields = redis.call('HLEN', key)
-  if fields >= HASHTABLE_FROM and redis.call('HSETNX', key, MARKER, MARKER_VALUE) == 0 then
-    fields = fields - 1 -- the marker, set by an earlier call, is not a counter
+  local fields = countersIn[key]
+  if fields then fields = fields + 1 else fields = redis.call('HLEN', key) end
+  if fields >= HASHTABLE_FROM and not marked[key] then
+    marked[key] = true
+    if redis.call('HSETNX', key, MARKER, MARKER_VALUE) == 0 then
+      fields = fields - 1 -- the marker, set by an earlier call, is not a counter
+    end
   end
-  if fields <= max then return false end
+  if fields <= max then
+    countersIn[key] = fields
+    return false
+  end
   redis.call('HDEL', key, field)
-  redis.call('HINCRBY', key, other, ns)
+  -- "(other)" is a new field when its count is this one.
+  if redis.call('HINCRBY', key, other, ns) ~= n then fields = fields - 1 end
+  countersIn[key] = fields
   return true
 end
 
@@ -364,12 +378,31 @@ for b = 1, bucketCount do
     a = a + 3
     -- A custom event's visitors: the union of its page entries' (not for a name past the guard).
     local eventIds = dim == 2 and e ~= h.pv and not cut and {}
-    for _ = 1, f do
+    -- A hash at the guard (a site with more combinations a minute than the guard takes) would
+    -- write each new value only to take it back: one HMGET tells which of the group's values it
+    -- has, and once the hash is known full the others are summed into one "(other)" HINCRBY.
+    local present, otherSum = nil, 0
+    if dim ~= 2 and f > 1 and (countersIn[key] or redis.call('HLEN', key)) >= max then
+      local fields = {}
+      for i = 1, f do
+        local field = ARGV[a + 2 * i - 2]
+        fields[i] = cut and OTHER .. string.sub(field, cut + 1) or field
+      end
+      present = redis.call('HMGET', key, unpack(fields))
+    end
+    for j = 1, f do
       local field, ns = ARGV[a], ARGV[a + 1]
       local n = num(ns)
       if set then zincr_capped(set, string.sub(field, #name + 2), ns) end
       if cut then field = OTHER .. string.sub(field, cut + 1) end
-      local overflowed = count_guarded(key, field, other, n, ns)
+      local overflowed
+      if present and present[j] then
+        redis.call('HINCRBY', key, field, ns)
+      elseif present and (countersIn[key] or 0) >= max then
+        otherSum = otherSum + n
+      else
+        overflowed = count_guarded(key, field, other, n, ns)
+      end
       if dim == 2 then
         pageHll = pageHll + 1
         redis.call('PFADD', KEYS[overflowed and otherPage or pageHll], unpack(ARGV, a + 2, a + 1 + n))
@@ -378,6 +411,9 @@ for b = 1, bucketCount do
       else
         a = a + 2
       end
+    end
+    if otherSum > 0 and redis.call('HINCRBY', key, other, otherSum) == otherSum then
+      countersIn[key] = countersIn[key] + 1 -- "(other)" is new
     end
     if dim == 2 and e ~= h.pv then
       pageHll = pageHll + 1 -- the event's HyperLogLog
