@@ -119,6 +119,9 @@ describe('countries, browsers and systems in Chromium', () => {
       };
       expect(await cards()).toEqual(germany);
       expect(await page.locator('#h-entry').isHidden()).toBe(true);
+      // Downloads without a filtered query are hidden; the traffic one is filtered-traffic.
+      expect(await page.locator('a.csv[data-query="visitors"]').evaluateAll((links) => links.map((a) => (a as unknown as { hidden: boolean }).hidden))).toEqual([true, true]);
+      expect(new URL(await page.locator('a.csv[data-query="traffic"][data-kind="range"]').getAttribute('href') ?? '', bed.tracker.base).searchParams.get('query')).toBe('filtered-traffic');
       // A filtered card's CSV is filtered-top of its dimension with the filters.
       const download = page.waitForEvent('download');
       await page.locator('#h-browsers a.csv').click();

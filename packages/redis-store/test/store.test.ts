@@ -172,6 +172,18 @@ describe('AnalyticsStore', () => {
     await cleanup();
   });
 
+  it('counts a combination longer than 2,048 characters as (other), and one of 2,048 as itself', async () => {
+    // page, referrer, device, country, browser, os (6 parts here, 8 separators): 2,048 in all.
+    const fixed = ['(direct)', 'desktop', 'DE', 'Firefox 128', 'Linux'].join('').length + 8;
+    const fits = event({ path: `/${'a'.repeat(2_048 - fixed - 1)}`, country: 'DE', browser: 'Firefox 128', os: 'Linux' });
+    const long = event({ ...fits, path: `${fits.path}b`, visitorId: 'u:2' });
+    await store.track([fits, long]);
+    const batch = await store.readClaim((await store.claim({ site: 'example.com', minute: minuteOf(T0) }))!);
+    const combinations = batch.counters.filter((c) => c.dimension === 'combination').map((c) => [c.value.length, Number(c.count)]);
+    expect(combinations.sort()).toEqual([[2_048, 1], ['(other)'.length, 1]].sort());
+    await cleanup();
+  });
+
   it('counts a call into a hash already at the guard exactly: known values as themselves, new ones as (other)', async () => {
     const country = (c: string, i: number) => event({ path: '/', country: c, visitorId: `u:${i}` });
     await store.track(['DE', 'FR', 'US', 'JP', 'BR'].map(country)); // the guard's 5

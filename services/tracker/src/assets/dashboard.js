@@ -193,7 +193,7 @@
       if (filtered()) {
         if (query === 'traffic') query = 'filtered-traffic';
         else if (dimension && dimension !== 'utm') { query = 'filtered-top'; q.set('dimension', dimension); }
-        else if (query !== 'goals') query = null;
+        else query = null; // visitors, the UTM table, the goals (their conversions are filtered-traffic per goal)
       }
       a.hidden = query === null;
       if (query === null) return;
