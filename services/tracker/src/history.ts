@@ -146,17 +146,16 @@ export async function readHistory(
     };
   };
   const shown = { from: range.from, to: range.to };
+  const filteredTop = async (dimension: FilterDimension) =>
+    (await run('filtered-top', { ...shown, dimension })).map((r) => ({ value: String(r.value), pageviews: num(r.pageviews) }));
   /** Page views per value of a dimension: its `top-*` query, or with filters `filtered-top`. */
   const topOf = async (query: string, dimension: FilterDimension) =>
-    (filtered ? await run('filtered-top', { ...shown, dimension }) : await run(query, shown)).map((r) => ({
-      value: String(filtered ? r.value : r[dimension]),
-      pageviews: num(r.pageviews),
-    }));
+    filtered ? filteredTop(dimension) : (await run(query, shown)).map((r) => ({ value: String(r[dimension]), pageviews: num(r.pageviews) }));
   const campaigns = async () => {
     if (!filtered) return (await run('top-campaigns', shown)).map((r) => ({ dimension: String(r.dimension), value: String(r.value), pageviews: num(r.pageviews) }));
     const rows: Array<{ dimension: string; value: string; pageviews: number }> = [];
     for (const dimension of ['utm_source', 'utm_medium', 'utm_campaign'] as const) {
-      for (const r of await topOf('', dimension)) rows.push({ dimension, ...r });
+      for (const r of await filteredTop(dimension)) rows.push({ dimension, ...r });
     }
     return rows;
   };
