@@ -107,8 +107,7 @@ describe('cli query --format csv', () => {
           count('signup', 'total', '', 3),
           count('signup', 'referrer', 'news.example', 3),
           count('signup', 'page', '/a,b', 3),
-          // page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign
-          ...hostile.map((page, i) => count('pageview', 'combination', combination([page, 'news.example', 'desktop', i % 2 ? 'DE' : 'FR', 'Firefox 128', 'Linux']), i + 1)),
+          ...hostile.map((page, i) => count('pageview', 'combination', combination({ page, referrer: 'news.example', device: 'desktop', country: i % 2 ? 'DE' : 'FR', browser: 'Firefox 128', os: 'Linux' }), i + 1)),
         ],
         visitors: [],
       });

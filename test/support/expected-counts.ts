@@ -1,4 +1,5 @@
 import type { EventWrite } from '@rta/redis-store';
+import { FILTER_DIMENSIONS, type Filters } from '@rta/warehouse';
 
 /**
  * Adds one event to the counters the warehouse must end up with, keyed as
@@ -22,16 +23,17 @@ export function addExpected(expected: Map<string, number>, e: EventWrite): void 
   ];
   const keys = [`${base}|total|`, `${base}|page|${e.path}`, `${base}|referrer|${e.referrer}`, `${base}|device|${e.device}`];
   for (const [dimension, value] of optional) if (value) keys.push(`${base}|${dimension}|${value}`);
-  keys.push(`${base}|combination|${combination([e.path, e.referrer, e.device, e.country, e.browser, e.os, e.utmSource, e.utmMedium, e.utmCampaign])}`);
+  const { path: page, referrer, device, country, browser, os, utmSource: utm_source, utmMedium: utm_medium, utmCampaign: utm_campaign } = e;
+  keys.push(`${base}|combination|${combination({ page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign })}`);
   for (const key of keys) expected.set(key, (expected.get(key) ?? 0) + 1);
 }
 
 /**
- * The `combination` value of an event's page, referrer, device, country, browser, os,
- * utm_source, utm_medium and utm_campaign ('' for those it lacks), joined by U+001F; `(other)`
- * past 2,048 characters.
+ * The `combination` value of an event's values of FILTER_DIMENSIONS (the SQL contract's order:
+ * page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign; '' for
+ * those it lacks), joined by U+001F; `(other)` past 2,048 characters.
  */
-export function combination(parts: ReadonlyArray<string | undefined>): string {
-  const value = parts.map((v) => v ?? '').join('\x1f');
+export function combination(values: { [D in keyof Filters]?: string | undefined }): string {
+  const value = FILTER_DIMENSIONS.map((d) => values[d] ?? '').join('\x1f');
   return value.length > 2_048 ? '(other)' : value;
 }

@@ -190,7 +190,8 @@ export function expectedCounts(hits: readonly Hit[], minuteStart: (index: number
     if (h.expected.utm?.campaign) add(`${base}|utm_campaign|${h.expected.utm.campaign}`);
     const { browser, os } = BROWSER_AND_OS[h.expected.device];
     const utm = h.expected.utm;
-    add(`${base}|combination|${combination([h.path, h.expected.referrer, h.expected.device, h.expected.country, browser, os, utm?.source, utm?.medium, utm?.campaign])}`);
+    const combined = { page: h.path, referrer: h.expected.referrer, device: h.expected.device, country: h.expected.country, browser, os };
+    add(`${base}|combination|${combination({ ...combined, utm_source: utm?.source, utm_medium: utm?.medium, utm_campaign: utm?.campaign })}`);
   }
   return counts;
 }

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRegisters, encodeRedisHll, estimateCardinality } from '@rta/hll';
+import { combination } from '../../../test/support/expected-counts.js';
 import {
-  FILTER_DIMENSIONS,
   listQueries,
   removeStoredGoal,
   runNamedQuery,
@@ -288,11 +288,6 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
 function hourOf(value: unknown): string {
   const date = value instanceof Date ? value : new Date(`${String(value).replace(' ', 'T')}${/[zZ+]/.test(String(value)) ? '' : 'Z'}`);
   return date.toISOString().slice(11, 16);
-}
-
-/** A `combination` value: FILTER_DIMENSIONS' values in order, joined by U+001F. */
-function combination(values: Filters): string {
-  return FILTER_DIMENSIONS.map((d) => values[d] ?? '').join('\x1f');
 }
 
 /** The `filtered-*` queries: page views matching every filter, by any dimension, from the `combination` rows. */

@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILTER_DIMENSIONS, createDuckDBWarehouse, type CounterRow, type Filters, type Warehouse } from '@rta/warehouse';
+import { createDuckDBWarehouse, type CounterRow, type Filters, type Warehouse } from '@rta/warehouse';
 import { readHistory } from '../src/history.js';
 import { resolveRange } from '../src/date-range.js';
+import { combination } from '../../../test/support/expected-counts.js';
 
 const SITE = 'example.com';
 const NOW = Date.UTC(2026, 2, 10, 12, 0);
-const combination = (values: Filters) => FILTER_DIMENSIONS.map((d) => values[d] ?? '').join('\x1f');
 const row = (event: string, values: Filters, n: number): CounterRow => ({ event, dimension: 'combination', value: combination(values), count: BigInt(n) });
 const de = { referrer: 'news.example', device: 'desktop', country: 'DE', browser: 'Firefox 128', os: 'Linux' };
 const us = { ...de, country: 'US', referrer: '(direct)', utm_source: 'newsletter' };
