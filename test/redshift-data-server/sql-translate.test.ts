@@ -15,6 +15,12 @@ describe('translateRedshiftSql', () => {
     expect(translateRedshiftSql('SELECT SUM (a), sum(DISTINCT b) FROM t')).toBe('SELECT rs_sum(a), rs_sum(DISTINCT b) FROM t');
   });
 
+  it('gives VARCHAR without a length Redshift\'s default of 256, in casts too', () => {
+    expect(translateRedshiftSql('SELECT CAST(:a AS VARCHAR), :b::varchar, CAST(:c AS VARCHAR (8)), CAST(:d AS character varying)')).toBe(
+      'SELECT CAST(:a AS VARCHAR(256)), :b::VARCHAR(256), CAST(:c AS VARCHAR (8)), CAST(:d AS VARCHAR(256))',
+    );
+  });
+
   it('leaves literals, quoted identifiers and comments alone', () => {
     const sql = `SELECT 'DISTKEY (a) VARBYTE sysdate' AS "SORTKEY (x)" -- DISTSTYLE ALL\nFROM t`;
     expect(translateRedshiftSql(sql)).toBe(sql);

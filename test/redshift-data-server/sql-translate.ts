@@ -13,6 +13,9 @@
  *   enforces them, so a loader that relied on them would double count there. A table-level
  *   `PRIMARY KEY (cols)` of a CREATE TABLE becomes a plain, non-unique index created with the
  *   table, so PostgreSQL (a row store with no zone maps) still finds rows by those columns fast;
+ * - `VARCHAR` without a length → `VARCHAR(256)`, Redshift's default, in DDL and in casts alike:
+ *   `CAST(:x AS VARCHAR)` cuts a longer value to 256 there (PostgreSQL counts characters where
+ *   Redshift counts bytes, so a multi-byte value is cut later here);
  * - `sum(` → `rs_sum(`, aggregates (pg-executor.ts) typed as Redshift's SUM: BIGINT for
  *   SMALLINT, INTEGER and BIGINT arguments (PostgreSQL gives NUMERIC for BIGINT), DOUBLE
  *   PRECISION for floating point, NUMERIC for NUMERIC;
@@ -56,6 +59,7 @@ const REWRITES: [RegExp, string][] = [
   [/\bSYSDATE\b/gi, 'LOCALTIMESTAMP'],
   [/,\s*(?:CONSTRAINT\s+\w+\s+)?(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)/gi, ''],
   [/\b(?:PRIMARY\s+KEY|UNIQUE)\b/gi, ''],
+  [/\b(?:VARCHAR|CHARACTER\s+VARYING)\b(?!\s*\()/gi, 'VARCHAR(256)'],
   [/\bsum\s*\(/gi, 'rs_sum('],
 ];
 

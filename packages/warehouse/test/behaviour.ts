@@ -474,6 +474,25 @@ function describeGoals(current: () => Warehouse): void {
     await expect(runNamedQuery(warehouse, 'goals', day)).rejects.toThrow('query "goals" needs a goal');
   });
 
+  it('takes a page of the longest path the tracker accepts (1,024 characters) as a parameter, uncut', async () => {
+    const warehouse = current();
+    const long = `/${'p'.repeat(1_023)}`;
+    const site = 'long.example';
+    await warehouse.load({
+      batchId: 'long-1',
+      site,
+      minute: at(10, 1),
+      counters: [count('pageview', 'page', long, 3), count('pageview', 'page', long.slice(0, 256), 1)],
+      visitors: [sketch('page', long, 0, 25), sketch('page', long.slice(0, 256), 0, 1)],
+    });
+    const visitors = await runNamedQuery(warehouse, 'visitors', { ...day, site, page: long });
+    expect(Math.abs(Number(visitors[0]?.visitors) - 25)).toBeLessThanOrEqual(1);
+    const goals = await runNamedQuery(warehouse, 'goals', { ...day, site, goals: [long] });
+    expect(goals.map((g) => [g.goal, Number(g.conversions)])).toEqual([[long, 3]]);
+    await storeGoal(warehouse, site, long);
+    expect(await storedGoals(warehouse, site)).toEqual([long]);
+  });
+
   it("stores a dashboard's goals per site: added once, oldest first, removed", async () => {
     const warehouse = current();
     expect(await storedGoals(warehouse, 'stored.example')).toEqual([]);

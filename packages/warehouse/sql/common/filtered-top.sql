@@ -10,7 +10,7 @@
 SELECT value, sum(count) AS pageviews
 FROM (
   SELECT
-    CASE CAST(:dimension AS VARCHAR)
+    CASE CAST(:dimension AS VARCHAR(65535))
       WHEN 'page' THEN page
       WHEN 'referrer' THEN referrer
       WHEN 'device' THEN device
@@ -38,15 +38,15 @@ FROM (
     WHERE site = :site AND event = 'pageview' AND dimension = 'combination' AND value <> '(other)'
       AND minute >= :from AND minute < :to
   ) AS parts
-  WHERE (CAST(:filter_page AS VARCHAR) IS NULL OR page = :filter_page)
-    AND (CAST(:filter_referrer AS VARCHAR) IS NULL OR referrer = :filter_referrer)
-    AND (CAST(:filter_device AS VARCHAR) IS NULL OR device = :filter_device)
-    AND (CAST(:filter_country AS VARCHAR) IS NULL OR country = :filter_country)
-    AND (CAST(:filter_browser AS VARCHAR) IS NULL OR browser = :filter_browser)
-    AND (CAST(:filter_os AS VARCHAR) IS NULL OR os = :filter_os)
-    AND (CAST(:filter_utm_source AS VARCHAR) IS NULL OR utm_source = :filter_utm_source)
-    AND (CAST(:filter_utm_medium AS VARCHAR) IS NULL OR utm_medium = :filter_utm_medium)
-    AND (CAST(:filter_utm_campaign AS VARCHAR) IS NULL OR utm_campaign = :filter_utm_campaign)
+  WHERE (CAST(:filter_page AS VARCHAR(65535)) IS NULL OR page = :filter_page)
+    AND (CAST(:filter_referrer AS VARCHAR(65535)) IS NULL OR referrer = :filter_referrer)
+    AND (CAST(:filter_device AS VARCHAR(65535)) IS NULL OR device = :filter_device)
+    AND (CAST(:filter_country AS VARCHAR(65535)) IS NULL OR country = :filter_country)
+    AND (CAST(:filter_browser AS VARCHAR(65535)) IS NULL OR browser = :filter_browser)
+    AND (CAST(:filter_os AS VARCHAR(65535)) IS NULL OR os = :filter_os)
+    AND (CAST(:filter_utm_source AS VARCHAR(65535)) IS NULL OR utm_source = :filter_utm_source)
+    AND (CAST(:filter_utm_medium AS VARCHAR(65535)) IS NULL OR utm_medium = :filter_utm_medium)
+    AND (CAST(:filter_utm_campaign AS VARCHAR(65535)) IS NULL OR utm_campaign = :filter_utm_campaign)
 ) AS chosen
 WHERE value <> ''
 GROUP BY value

@@ -11,7 +11,7 @@
 SELECT period, sum(count) AS events
 FROM (
   SELECT
-    CASE CAST(:by AS VARCHAR)
+    CASE CAST(:by AS VARCHAR(65535))
       WHEN 'hour' THEN date_trunc('hour', minute)
       WHEN 'day' THEN date_trunc('day', minute)
       ELSE CAST(:from AS TIMESTAMP)
@@ -31,18 +31,18 @@ FROM (
       split_part(value, chr(31), 9) AS utm_campaign,
       count
     FROM event_counts
-    WHERE site = :site AND event = coalesce(CAST(:event AS VARCHAR), 'pageview') AND dimension = 'combination' AND value <> '(other)'
+    WHERE site = :site AND event = coalesce(CAST(:event AS VARCHAR(65535)), 'pageview') AND dimension = 'combination' AND value <> '(other)'
       AND minute >= :from AND minute < :to
   ) AS parts
-  WHERE (CAST(:filter_page AS VARCHAR) IS NULL OR page = :filter_page)
-    AND (CAST(:filter_referrer AS VARCHAR) IS NULL OR referrer = :filter_referrer)
-    AND (CAST(:filter_device AS VARCHAR) IS NULL OR device = :filter_device)
-    AND (CAST(:filter_country AS VARCHAR) IS NULL OR country = :filter_country)
-    AND (CAST(:filter_browser AS VARCHAR) IS NULL OR browser = :filter_browser)
-    AND (CAST(:filter_os AS VARCHAR) IS NULL OR os = :filter_os)
-    AND (CAST(:filter_utm_source AS VARCHAR) IS NULL OR utm_source = :filter_utm_source)
-    AND (CAST(:filter_utm_medium AS VARCHAR) IS NULL OR utm_medium = :filter_utm_medium)
-    AND (CAST(:filter_utm_campaign AS VARCHAR) IS NULL OR utm_campaign = :filter_utm_campaign)
+  WHERE (CAST(:filter_page AS VARCHAR(65535)) IS NULL OR page = :filter_page)
+    AND (CAST(:filter_referrer AS VARCHAR(65535)) IS NULL OR referrer = :filter_referrer)
+    AND (CAST(:filter_device AS VARCHAR(65535)) IS NULL OR device = :filter_device)
+    AND (CAST(:filter_country AS VARCHAR(65535)) IS NULL OR country = :filter_country)
+    AND (CAST(:filter_browser AS VARCHAR(65535)) IS NULL OR browser = :filter_browser)
+    AND (CAST(:filter_os AS VARCHAR(65535)) IS NULL OR os = :filter_os)
+    AND (CAST(:filter_utm_source AS VARCHAR(65535)) IS NULL OR utm_source = :filter_utm_source)
+    AND (CAST(:filter_utm_medium AS VARCHAR(65535)) IS NULL OR utm_medium = :filter_utm_medium)
+    AND (CAST(:filter_utm_campaign AS VARCHAR(65535)) IS NULL OR utm_campaign = :filter_utm_campaign)
 ) AS periods
 GROUP BY period
 ORDER BY period

@@ -13,9 +13,9 @@ WITH conversions AS (
   SELECT coalesce(sum(count), 0) AS conversions
   FROM event_counts
   WHERE site = :site AND minute >= :from AND minute < :to
-    AND CASE WHEN CAST(:goal AS VARCHAR) LIKE '/%'
-      THEN event = 'pageview' AND dimension = 'page' AND value = CAST(:goal AS VARCHAR)
-      ELSE event = CAST(:goal AS VARCHAR) AND dimension = 'total'
+    AND CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%'
+      THEN event = 'pageview' AND dimension = 'page' AND value = CAST(:goal AS VARCHAR(65535))
+      ELSE event = CAST(:goal AS VARCHAR(65535)) AND dimension = 'total'
     END
 ),
 registers AS (
@@ -25,7 +25,7 @@ registers AS (
     FROM unique_visitors
     WHERE site = :site AND minute >= :from AND minute < :to
       AND ((dimension = 'total' AND value = '')
-        OR (dimension = CASE WHEN CAST(:goal AS VARCHAR) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR)))
+        OR (dimension = CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR(65535))))
   ) AS expanded
   GROUP BY audience, packed >> 6
 ),
@@ -40,7 +40,7 @@ estimates AS (
   ) AS per_audience
 )
 SELECT
-  CAST(:goal AS VARCHAR) AS goal,
+  CAST(:goal AS VARCHAR(65535)) AS goal,
   conversions,
   converters,
   visitors,

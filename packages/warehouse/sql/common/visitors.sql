@@ -10,7 +10,7 @@ WITH registers AS (
   SELECT period, packed >> 6 AS register_index, max(packed & 63) AS register_rank
   FROM (
     SELECT
-      CASE CAST(:by AS VARCHAR)
+      CASE CAST(:by AS VARCHAR(65535))
         WHEN 'hour' THEN date_trunc('hour', minute)
         WHEN 'day' THEN date_trunc('day', minute)
         ELSE CAST(:from AS TIMESTAMP)
@@ -18,8 +18,8 @@ WITH registers AS (
       unnest(registers) AS packed
     FROM unique_visitors
     WHERE site = :site AND minute >= :from AND minute < :to
-      AND dimension = CASE WHEN CAST(:page AS VARCHAR) IS NULL THEN 'total' ELSE 'page' END
-      AND value = coalesce(CAST(:page AS VARCHAR), '')
+      AND dimension = CASE WHEN CAST(:page AS VARCHAR(65535)) IS NULL THEN 'total' ELSE 'page' END
+      AND value = coalesce(CAST(:page AS VARCHAR(65535)), '')
   ) AS expanded
   GROUP BY period, packed >> 6
 )

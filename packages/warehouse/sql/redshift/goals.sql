@@ -7,9 +7,9 @@ WITH conversions AS (
   SELECT coalesce(sum(count), 0) AS conversions
   FROM event_counts
   WHERE site = :site AND minute >= :from AND minute < :to
-    AND CASE WHEN CAST(:goal AS VARCHAR) LIKE '/%'
-      THEN event = 'pageview' AND dimension = 'page' AND value = CAST(:goal AS VARCHAR)
-      ELSE event = CAST(:goal AS VARCHAR) AND dimension = 'total'
+    AND CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%'
+      THEN event = 'pageview' AND dimension = 'page' AND value = CAST(:goal AS VARCHAR(65535))
+      ELSE event = CAST(:goal AS VARCHAR(65535)) AND dimension = 'total'
     END
 ),
 merged AS (
@@ -17,7 +17,7 @@ merged AS (
   FROM unique_visitor_registers
   WHERE site = :site AND minute >= :from AND minute < :to
     AND ((dimension = 'total' AND value = '')
-      OR (dimension = CASE WHEN CAST(:goal AS VARCHAR) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR)))
+      OR (dimension = CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR(65535))))
   GROUP BY 1, 2
 ),
 estimates AS (
@@ -31,7 +31,7 @@ estimates AS (
   ) AS per_audience
 )
 SELECT
-  CAST(:goal AS VARCHAR) AS goal,
+  CAST(:goal AS VARCHAR(65535)) AS goal,
   conversions,
   converters,
   visitors,

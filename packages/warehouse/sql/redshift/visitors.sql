@@ -8,7 +8,7 @@
 -- estimate. Periods without visitors have no row.
 WITH merged AS (
   SELECT
-    CASE CAST(:by AS VARCHAR)
+    CASE CAST(:by AS VARCHAR(65535))
       WHEN 'hour' THEN date_trunc('hour', minute)
       WHEN 'day' THEN date_trunc('day', minute)
       ELSE CAST(:from AS TIMESTAMP)
@@ -17,8 +17,8 @@ WITH merged AS (
     max(register_rank) AS register_rank
   FROM unique_visitor_registers
   WHERE site = :site AND minute >= :from AND minute < :to
-    AND dimension = CASE WHEN CAST(:page AS VARCHAR) IS NULL THEN 'total' ELSE 'page' END
-    AND value = coalesce(CAST(:page AS VARCHAR), '')
+    AND dimension = CASE WHEN CAST(:page AS VARCHAR(65535)) IS NULL THEN 'total' ELSE 'page' END
+    AND value = coalesce(CAST(:page AS VARCHAR(65535)), '')
   GROUP BY 1, 2
 )
 SELECT period, f_rta_hll_estimate(count(*), sum(power(CAST(2 AS FLOAT8), -register_rank)), 16384) AS visitors
