@@ -34,7 +34,8 @@ export const USAGE = `usage: pnpm cli <command> [options]
                         dashboard), or --goal signup,/thank-you
                         filtered-top, filtered-traffic: page views matching every --filter (e.g.
                         --filter country=DE --filter page=/pricing), filtered-top per --dimension
-                        (page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign)
+                        (page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign);
+                        visitors takes --filter page=/path alone (as --page), the other queries no --filter
                         --format table (default), csv (for a spreadsheet) or json (one array, for jq)
   queries [--format F]  list the SQL pack
   migrate               create the warehouse tables

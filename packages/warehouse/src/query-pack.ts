@@ -53,6 +53,8 @@ export async function runNamedQuery(warehouse: Warehouse, name: string, params: 
       throw new WarehouseError('WAREHOUSE_QUERY', `a filter must be on one of ${FILTER_DIMENSIONS.join(', ')}, got ${JSON.stringify(key)}`);
     }
   }
+  const unfilterable = filterError(entry, params.filters ?? {}, params.page);
+  if (unfilterable) throw new WarehouseError('WAREHOUSE_QUERY', unfilterable);
   if (entry.params.includes('dimension') && params.dimension === undefined) {
     throw new WarehouseError('WAREHOUSE_QUERY', `query "${name}" needs a dimension to break down by: one of ${FILTER_DIMENSIONS.join(', ')}`);
   }
@@ -63,7 +65,7 @@ export async function runNamedQuery(warehouse: Warehouse, name: string, params: 
     to: params.to,
     limit: params.limit ?? 10,
     by: params.by ?? null,
-    page: params.page ?? null,
+    page: params.page ?? params.filters?.page ?? null,
     dimension: params.dimension ?? null,
     event: params.event ?? null,
   };
@@ -74,6 +76,26 @@ export async function runNamedQuery(warehouse: Warehouse, name: string, params: 
   const rows: QueryRow[] = [];
   for (const goal of goals) rows.push(...(await warehouse.query(sql, { ...bound, goal })));
   return rows;
+}
+
+/**
+ * Why a query cannot run with these filters, or undefined when it can: the `filtered-*`
+ * queries take any filters; a query with a `page` parameter (`visitors`) takes a filter on the
+ * page alone, as its page (the page sketches are kept per page, not per combination); the others
+ * take none, rather than answer unfiltered figures to a filtered request.
+ */
+export function filterError(query: { name: string; params: readonly string[] }, filters: Filters, page?: string): string | undefined {
+  const dimensions = Object.keys(filters);
+  if (dimensions.length === 0 || query.params.some((p) => p.startsWith('filter_'))) return undefined;
+  if (query.params.includes('page') && filtersPageAlone(filters) && (page === undefined || page === filters.page)) return undefined;
+  return query.params.includes('page')
+    ? `query "${query.name}" takes a filter on the page alone (its page); filter the filtered-* queries by ${dimensions.join(', ')}`
+    : `query "${query.name}" cannot be filtered: the filtered-* queries take filters`;
+}
+
+/** Whether the only filter is one on the page (then the page's sketches give its visitors). */
+export function filtersPageAlone(filters: Filters): boolean {
+  return filters.page !== undefined && Object.keys(filters).length === 1;
 }
 
 /** Longest filter value (characters): as long as a `combination` may be. */

@@ -395,6 +395,12 @@ function describeVisitorMerging(current: () => Warehouse): void {
     near(page[0]!.visitors, exact(loads.map((l) => l.page)));
 
     expect(await runNamedQuery(warehouse, 'visitors', { ...day, page: '/none' })).toEqual([]);
+
+    // A filter on the page alone is the page; visitors are not kept per other dimension.
+    expect(await runNamedQuery(warehouse, 'visitors', { ...day, by: 'day', filters: { page: '/a' } })).toEqual(page);
+    await expect(runNamedQuery(warehouse, 'visitors', { ...day, filters: { page: '/a', country: 'DE' } })).rejects.toThrow('query "visitors" takes a filter on the page alone');
+    await expect(runNamedQuery(warehouse, 'visitors', { ...day, page: '/b', filters: { page: '/a' } })).rejects.toThrow('takes a filter on the page alone');
+    await expect(runNamedQuery(warehouse, 'top-pages', { ...day, filters: { country: 'DE' } })).rejects.toThrow('query "top-pages" cannot be filtered');
   });
 }
 

@@ -1,10 +1,10 @@
-import { runNamedQuery, type FilterDimension, type Filters, type QueryRow, type Warehouse } from '@rta/warehouse';
+import { filtersPageAlone, runNamedQuery, type FilterDimension, type Filters, type QueryRow, type Warehouse } from '@rta/warehouse';
 import type { DateRange } from './date-range.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Figures a filtered history does not have (visits, visitors) are null there. */
+/** Figures a filtered history does not have (visits, and visitors but under a page filter alone) are null there. */
 export interface Totals {
   pageviews: number;
   visits: number | null;
@@ -45,8 +45,9 @@ export interface History {
   /**
    * What the history is filtered by (the dashboard's chips). With filters, every count is of the
    * page views (and goal conversions) that match all of them, from the `combination` rows;
-   * visitors, visits, bounces, entry pages and converters are not kept per combination and are
-   * null or empty.
+   * visits, bounces, entry pages and converters are not kept per combination and are null or
+   * empty, and visitors are those of the page's sketches under a filter on the page alone
+   * (visitors with any event on it), else null.
    */
   filters: Filters;
   range: {
@@ -98,6 +99,8 @@ export async function readHistory(
   filters: Filters = {},
 ): Promise<History> {
   const filtered = Object.keys(filters).length > 0;
+  /** The `visitors` query takes a filter on the page alone (see filterError). */
+  const visitorsShown = filtersPageAlone(filters);
   type Window = { from: Date; to: Date };
   const run = (name: string, params: Window & { by?: 'hour' | 'day'; dimension?: FilterDimension; event?: string; filters?: Filters }) =>
     runNamedQuery(warehouse, name, { site, limit: top, goals, filters, ...params });
@@ -119,7 +122,8 @@ export async function readHistory(
   const totalsOf = async (window: Window): Promise<Totals> => {
     if (filtered) {
       const [t] = await run('filtered-traffic', window);
-      return { pageviews: num(t?.events), visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: null };
+      const [v] = visitorsShown ? await run('visitors', window) : [];
+      return { pageviews: num(t?.events), visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: visitorsShown ? num(v?.visitors) : null };
     }
     const [t] = await run('traffic', window);
     const [v] = await run('visitors', window);
@@ -136,7 +140,8 @@ export async function readHistory(
     const by = { ...window, by: range.by };
     if (filtered) {
       const traffic = byPeriod(await run('filtered-traffic', by));
-      return (period: string) => ({ period, pageviews: num(traffic.get(period)?.events), visits: null, bounces: null, visitors: null });
+      const visitors = visitorsShown ? byPeriod(await run('visitors', by)) : undefined;
+      return (period: string) => ({ period, pageviews: num(traffic.get(period)?.events), visits: null, bounces: null, visitors: visitors ? num(visitors.get(period)?.visitors) : null });
     }
     const traffic = byPeriod(await run('traffic', by));
     const visitors = byPeriod(await run('visitors', by));

@@ -121,6 +121,8 @@
   }
   var view = { range: params.get('range') || (params.get('from') || params.get('to') ? 'custom' : '30d'), from: params.get('from') || '', to: params.get('to') || '', filters: filtersOf(params) };
   function filtered() { return Object.keys(view.filters).length > 0; }
+  /** The visitors query takes a filter on the page alone (the page's sketches). */
+  function pageAlone() { var d = Object.keys(view.filters); return d.length === 1 && d[0] === 'page'; }
   function addFilters(q) { FILTERS.forEach(function (d) { if (view.filters[d] !== undefined) q.set(d, view.filters[d]); }); return q; }
 
   /** The API's parameters for the view: custom dates are inclusive here, `to` is exclusive there. */
@@ -193,7 +195,7 @@
       if (filtered()) {
         if (query === 'traffic') query = 'filtered-traffic';
         else if (dimension && dimension !== 'utm') { query = 'filtered-top'; q.set('dimension', dimension); }
-        else query = null; // visitors, the UTM table, the goals (their conversions are filtered-traffic per goal)
+        else if (query !== 'visitors' || !pageAlone()) query = null; // the UTM table, the goals (their conversions are filtered-traffic per goal), visitors but by page alone
       }
       a.hidden = query === null;
       if (query === null) return;

@@ -3,6 +3,7 @@ import { parseGoals, type LogLimiter } from '@rta/config';
 import type { AnalyticsStore, BotCounts, LiveView } from '@rta/redis-store';
 import {
   FILTER_DIMENSIONS,
+  filterError,
   MAX_STORED_GOALS,
   listQueries,
   parseFilters,
@@ -238,7 +239,8 @@ const MAX_EXPORT_ROWS = 10_000;
  * `GET /api/export?site=…&query=<name>&range=…|from=…&to=…[&by=hour|day][&limit=N]`: one query
  * of the SQL pack over the range as a CSV download, the file `pnpm cli query <name> --format csv`
  * prints for the same parameters (limit default 10, at most 10,000). The `filtered-*` queries
- * also take the history's filters and (`filtered-top`) `dimension`.
+ * also take the history's filters and (`filtered-top`) `dimension`, `visitors` a filter on the
+ * page alone; any other query with filters is a 400.
  */
 export async function handleExport(req: IncomingMessage, res: ServerResponse, deps: DashboardDeps): Promise<void> {
   const params = await apiRequest(req, res, deps);
@@ -259,6 +261,8 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, de
   }
   const filters = requestedFilters(params, res);
   if (!filters) return;
+  const unfilterable = filterError(query, filters);
+  if (unfilterable) return sendApi(res, 400, { error: 'invalid_filter', message: unfilterable });
   const site = params.get('site')!;
   let csv: string;
   try {
