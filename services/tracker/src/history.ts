@@ -3,6 +3,12 @@ import type { DateRange } from './date-range.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/**
+ * Queries of one history in flight at once: a history is about twenty queries, and on Redshift
+ * or Snowflake each takes a round trip or more, so they overlap; as many as PostgreSQL's pool
+ * holds connections (DuckDB runs them one at a time anyway).
+ */
+export const HISTORY_QUERIES_IN_FLIGHT = 4;
 
 /** Figures a filtered history does not have (visits, and visitors but under a page filter alone) are null there. */
 export interface Totals {
@@ -102,31 +108,30 @@ export async function readHistory(
   /** The `visitors` query takes a filter on the page alone (see filterError). */
   const visitorsShown = filtersPageAlone(filters);
   type Window = { from: Date; to: Date };
+  const slot = limiter(HISTORY_QUERIES_IN_FLIGHT);
   const run = (name: string, params: Window & { by?: 'hour' | 'day'; dimension?: FilterDimension; event?: string; filters?: Filters }) =>
-    runNamedQuery(warehouse, name, { site, limit: top, goals, filters, ...params });
+    slot(() => runNamedQuery(warehouse, name, { site, limit: top, goals, filters, ...params }));
   const goalsOf = async (window: Window): Promise<QueryRow[]> => {
     if (goals.length === 0) return [];
     if (!filtered) return run('goals', window);
     // Conversions that match the filters; converters are not kept per combination.
-    const rows: QueryRow[] = [];
-    for (const goal of goals) {
-      const page = goal.startsWith('/');
-      const conflicting = page && filters.page !== undefined && filters.page !== goal;
-      const [row] = conflicting ? [] : await run('filtered-traffic', page ? { ...window, filters: { ...filters, page: goal } } : { ...window, event: goal });
-      rows.push({ goal, conversions: num(row?.events), converters: null, conversion_rate: null });
-    }
-    return rows;
+    return Promise.all(
+      goals.map(async (goal) => {
+        const page = goal.startsWith('/');
+        const conflicting = page && filters.page !== undefined && filters.page !== goal;
+        const [row] = conflicting ? [] : await run('filtered-traffic', page ? { ...window, filters: { ...filters, page: goal } } : { ...window, event: goal });
+        return { goal, conversions: num(row?.events), converters: null, conversion_rate: null };
+      }),
+    );
   };
   const goalRows = async (name: string, window: Window, column: string) =>
     goals.length === 0 || filtered ? [] : (await run(name, window)).map((r) => ({ goal: String(r.goal), value: String(r[column]), conversions: num(r.conversions) }));
   const totalsOf = async (window: Window): Promise<Totals> => {
     if (filtered) {
-      const [t] = await run('filtered-traffic', window);
-      const [v] = visitorsShown ? await run('visitors', window) : [];
+      const [[t], [v]] = await Promise.all([run('filtered-traffic', window), visitorsShown ? run('visitors', window) : []]);
       return { pageviews: num(t?.events), visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: visitorsShown ? num(v?.visitors) : null };
     }
-    const [t] = await run('traffic', window);
-    const [v] = await run('visitors', window);
+    const [[t], [v]] = await Promise.all([run('traffic', window), run('visitors', window)]);
     return {
       pageviews: num(t?.pageviews),
       visits: num(t?.visits),
@@ -139,12 +144,10 @@ export async function readHistory(
   const perPeriod = async (window: Window) => {
     const by = { ...window, by: range.by };
     if (filtered) {
-      const traffic = byPeriod(await run('filtered-traffic', by));
-      const visitors = visitorsShown ? byPeriod(await run('visitors', by)) : undefined;
+      const [traffic, visitors] = await Promise.all([run('filtered-traffic', by).then(byPeriod), visitorsShown ? run('visitors', by).then(byPeriod) : undefined]);
       return (period: string) => ({ period, pageviews: num(traffic.get(period)?.events), visits: null, bounces: null, visitors: visitors ? num(visitors.get(period)?.visitors) : null });
     }
-    const traffic = byPeriod(await run('traffic', by));
-    const visitors = byPeriod(await run('visitors', by));
+    const [traffic, visitors] = await Promise.all([run('traffic', by).then(byPeriod), run('visitors', by).then(byPeriod)]);
     return (period: string) => {
       const t = traffic.get(period);
       return { period, pageviews: num(t?.pageviews), visits: num(t?.visits), bounces: num(t?.bounces), visitors: num(visitors.get(period)?.visitors) };
@@ -158,18 +161,34 @@ export async function readHistory(
     filtered ? filteredTop(dimension) : (await run(query, shown)).map((r) => ({ value: String(r[dimension]), pageviews: num(r.pageviews) }));
   const campaigns = async () => {
     if (!filtered) return (await run('top-campaigns', shown)).map((r) => ({ dimension: String(r.dimension), value: String(r.value), pageviews: num(r.pageviews) }));
-    const rows: Array<{ dimension: string; value: string; pageviews: number }> = [];
-    for (const dimension of ['utm_source', 'utm_medium', 'utm_campaign'] as const) {
-      for (const r of await filteredTop(dimension)) rows.push({ dimension, ...r });
-    }
-    return rows;
+    const parts = await Promise.all((['utm_source', 'utm_medium', 'utm_campaign'] as const).map(async (dimension) => (await filteredTop(dimension)).map((r) => ({ dimension, ...r }))));
+    return parts.flat();
   };
 
-  const totals = await totalsOf(shown);
-  const previousTotals = await totalsOf(range.previous);
-  const current = await perPeriod(shown);
-  const before = await perPeriod(range.previous);
-  const [shownGoals, previousGoals] = [await goalsOf(shown), await goalsOf(range.previous)];
+  // Every query is started here, at most HISTORY_QUERIES_IN_FLIGHT running at once.
+  const [totals, previousTotals, current, before, shownGoals, previousGoals, tops] = await Promise.all([
+    totalsOf(shown),
+    totalsOf(range.previous),
+    perPeriod(shown),
+    perPeriod(range.previous),
+    goalsOf(shown),
+    goalsOf(range.previous),
+    Promise.all([
+      topOf('top-pages', 'page'),
+      topOf('top-referrers', 'referrer'),
+      filtered
+        ? []
+        : run('top-entry-pages', shown).then((rows) => rows.map((r) => ({ value: String(r.entry_page), visits: num(r.visits), bounceRate: nullableNum(r.bounce_rate) }))),
+      topOf('top-devices', 'device'),
+      campaigns(),
+      topOf('top-countries', 'country'),
+      topOf('top-browsers', 'browser'),
+      topOf('top-os', 'os'),
+      goalRows('goal-sources', shown, 'source'),
+      goalRows('goal-pages', shown, 'page'),
+    ]),
+  ]);
+  const [topPages, topReferrers, topEntryPages, devices, campaignRows, countries, browsers, operatingSystems, goalSources, goalPages] = tops;
   const step = range.by === 'hour' ? HOUR : DAY;
   const length = range.to.getTime() - range.from.getTime();
   const series: PeriodRow[] = [];
@@ -188,19 +207,17 @@ export async function readHistory(
       to: range.to.toISOString(),
       by: range.by,
       totals,
-      topPages: await topOf('top-pages', 'page'),
-      topReferrers: await topOf('top-referrers', 'referrer'),
-      topEntryPages: filtered
-        ? []
-        : (await run('top-entry-pages', shown)).map((r) => ({ value: String(r.entry_page), visits: num(r.visits), bounceRate: nullableNum(r.bounce_rate) })),
-      devices: await topOf('top-devices', 'device'),
-      campaigns: await campaigns(),
-      countries: await topOf('top-countries', 'country'),
-      browsers: await topOf('top-browsers', 'browser'),
-      operatingSystems: await topOf('top-os', 'os'),
+      topPages,
+      topReferrers,
+      topEntryPages,
+      devices,
+      campaigns: campaignRows,
+      countries,
+      browsers,
+      operatingSystems,
       goals: shownGoals.map((g, i) => goalRow(g, previousGoals[i]!)),
-      goalSources: await goalRows('goal-sources', shown, 'source'),
-      goalPages: await goalRows('goal-pages', shown, 'page'),
+      goalSources,
+      goalPages,
     },
     previous: { from: range.previous.from.toISOString(), to: range.previous.to.toISOString(), totals: previousTotals },
     change: {
@@ -227,6 +244,24 @@ function goalRow(current: QueryRow, before: QueryRow): GoalRow {
       converters: relative(now.converters, previous.converters),
       conversionRate: now.conversionRate === null || previous.conversionRate === null ? null : now.conversionRate - previous.conversionRate,
     },
+  };
+}
+
+/** Runs at most `n` of the functions it is given at once, the others as earlier ones finish. */
+function limiter(n: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (work) => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await work();
+    } finally {
+      // A finished slot passes to the next waiter as it is, so no caller can take it between.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
   };
 }
 

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDBWarehouse, type CounterRow, type Filters, type Warehouse } from '@rta/warehouse';
-import { readHistory } from '../src/history.js';
+import { createDuckDBWarehouse, type CounterRow, type Filters, type QueryParams, type Warehouse } from '@rta/warehouse';
+import { HISTORY_QUERIES_IN_FLIGHT, readHistory } from '../src/history.js';
 import { resolveRange } from '../src/date-range.js';
 import { combination } from '../../../test/support/expected-counts.js';
 
@@ -76,6 +76,36 @@ describe('a filtered history', () => {
     expect(history.range.goals.map((g) => [g.goal, g.conversions])).toEqual([['signup', 7], ['/pricing', 5]]);
     const onHome = await readHistory(warehouse, SITE, range, ['/pricing'], 10, { page: '/' });
     expect(onHome.range.goals.map((g) => [g.goal, g.conversions])).toEqual([['/pricing', 0]]);
+  });
+
+  it(`runs its queries side by side, at most ${HISTORY_QUERIES_IN_FLIGHT} at once, with the answer of one at a time`, async () => {
+    let inFlight = 0;
+    let most = 0;
+    let tail: Promise<unknown> = Promise.resolve();
+    const counting: Warehouse = Object.assign(Object.create(warehouse) as Warehouse, {
+      query: async (sql: string, params?: QueryParams) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await warehouse.query(sql, params);
+        } finally {
+          inFlight--;
+        }
+      },
+    });
+    const serial: Warehouse = Object.assign(Object.create(warehouse) as Warehouse, {
+      query: (sql: string, params?: QueryParams) => {
+        const result = tail.then(() => warehouse.query(sql, params));
+        tail = result.catch(() => undefined);
+        return result;
+      },
+    });
+    const range = resolveRange({ range: 'today' }, NOW);
+    for (const filters of [{}, { country: 'DE' }] as Filters[]) {
+      most = 0;
+      const history = await readHistory(counting, SITE, range, ['signup', '/pricing'], 10, filters);
+      expect(most).toBe(HISTORY_QUERIES_IN_FLIGHT);
+      expect(history).toEqual(await readHistory(serial, SITE, range, ['signup', '/pricing'], 10, filters));
+    }
   });
 
   it('without filters is the unfiltered history', async () => {
