@@ -98,8 +98,8 @@ describe('GEOIP_DATABASE', () => {
       const range = { site: SITE, from: new Date(minute - 3_600_000), to: new Date(minute + 3_600_000), limit: 10 };
       const top = async (name: string) => (await runNamedQuery(warehouse, name, range)).map((r) => Object.values(r).map(String).join(' '));
       expect(await top('top-countries')).toEqual(['GB 7', 'US 4', 'SE 3', '(unknown) 1']);
-      expect(await top('top-regions')).toEqual(['England 7', 'Washington 4', 'Östergötland County 3']);
-      expect(await top('top-cities')).toEqual(['London 7', 'Milton 4', 'Linköping 3']);
+      expect(await top('top-regions')).toEqual(['England, GB 7', 'Washington, US 4', 'Östergötland County, SE 3']);
+      expect(await top('top-cities')).toEqual(['London, England, GB 7', 'Milton, Washington, US 4', 'Linköping, Östergötland County, SE 3']);
       expect(await top('top-browsers')).toEqual(['Chrome 124 15']);
       expect(await top('top-os')).toEqual(['Windows 15']);
       const values = await warehouse.query('SELECT DISTINCT value FROM event_counts');

@@ -7,9 +7,12 @@ import { Reader, type Response } from 'mmdb-lib';
 export interface Place {
   /** ISO 3166-1 alpha-2 code (upper case), or `(unknown)`. */
   country: string;
-  /** First subdivision's English name (state, region), when the database has it. */
+  /**
+   * First subdivision's English name (state, region) and the country, when the database has it:
+   * `England, GB` (a name alone repeats across countries: Limburg, Georgia).
+   */
   region?: string | undefined;
-  /** City's English name, when the database has it. */
+  /** City's English name, its region's and the country: `London, England, GB`, `Linköping, SE`. */
   city?: string | undefined;
 }
 
@@ -84,11 +87,15 @@ export class GeoDatabase {
     }
     if (!record) return { country: UNKNOWN_PLACE };
     const code = record.country?.iso_code ?? record.country_code ?? record.registered_country?.iso_code;
-    const city = typeof record.city === 'string' ? record.city : record.city?.names?.en;
+    const country = code !== undefined && COUNTRY.test(code) ? code : undefined;
+    const region = name(record.subdivisions?.[0]?.names?.en ?? record.state1);
+    const city = name(typeof record.city === 'string' ? record.city : record.city?.names?.en);
+    // Qualified by what contains them: Springfield, Illinois, US is not Springfield, Oregon, US.
+    const within = (...parts: Array<string | undefined>) => parts.filter((p) => p !== undefined).join(', ');
     return {
-      country: code !== undefined && COUNTRY.test(code) ? code : UNKNOWN_PLACE,
-      region: name(record.subdivisions?.[0]?.names?.en ?? record.state1),
-      city: name(city),
+      country: country ?? UNKNOWN_PLACE,
+      region: region && within(region, country),
+      city: city && within(city, region, country),
     };
   }
 }

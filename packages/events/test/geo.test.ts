@@ -47,13 +47,40 @@ describe('GeoDatabase from GEOIP_DATABASE', () => {
     );
     const geo = new GeoDatabase(path);
     expect(geo.description).toMatchObject({ path, type: 'GeoLite2-City', hasCities: true });
-    expect(geo.lookup('81.2.69.142')).toEqual({ country: 'GB', region: 'England', city: 'London' });
-    expect(geo.lookup('89.160.20.112')).toEqual({ country: 'SE', region: undefined, city: 'Linköping' });
-    expect(geo.lookup('203.0.113.9')).toEqual({ country: 'AU', region: 'Queensland', city: 'Brisbane' });
+    expect(geo.lookup('81.2.69.142')).toEqual({ country: 'GB', region: 'England, GB', city: 'London, England, GB' });
+    expect(geo.lookup('89.160.20.112')).toEqual({ country: 'SE', region: undefined, city: 'Linköping, SE' });
+    expect(geo.lookup('203.0.113.9')).toEqual({ country: 'AU', region: 'Queensland, AU', city: 'Brisbane, Queensland, AU' });
     // A code that is not two upper-case letters is not a country.
     expect(geo.lookup('198.51.100.1').country).toBe('(unknown)');
     expect(geo.lookup('8.8.8.8')).toEqual({ country: '(unknown)' });
     expect(geo.lookup('2001:db8::1')).toEqual({ country: '(unknown)' }); // an IPv4-only file
+  });
+
+  it('tells apart places of one name in other regions and countries', () => {
+    const path = join(dir, 'same-names.mmdb');
+    const place = (network: string, country: string, region: string, city: string) => ({
+      network,
+      record: { country: { iso_code: country }, subdivisions: [{ names: { en: region } }], city: { names: { en: city } } },
+    });
+    writeFileSync(
+      path,
+      writeMmdb({
+        databaseType: 'GeoLite2-City',
+        networks: [
+          place('192.0.2.0/26', 'US', 'Illinois', 'Springfield'),
+          place('192.0.2.64/26', 'US', 'Oregon', 'Springfield'),
+          place('192.0.2.128/26', 'NL', 'Limburg', 'Maastricht'),
+          place('192.0.2.192/26', 'BE', 'Limburg', 'Hasselt'),
+        ],
+      }),
+    );
+    const geo = new GeoDatabase(path);
+    expect(['192.0.2.1', '192.0.2.65', '192.0.2.129', '192.0.2.193'].map((ip) => geo.lookup(ip))).toEqual([
+      { country: 'US', region: 'Illinois, US', city: 'Springfield, Illinois, US' },
+      { country: 'US', region: 'Oregon, US', city: 'Springfield, Oregon, US' },
+      { country: 'NL', region: 'Limburg, NL', city: 'Maastricht, Limburg, NL' },
+      { country: 'BE', region: 'Limburg, BE', city: 'Hasselt, Limburg, BE' },
+    ]);
   });
 
   it('refuses a missing file and a file that is not a MaxMind DB, naming GEOIP_DATABASE', () => {
@@ -69,7 +96,7 @@ describe('GeoDatabase from GEOIP_DATABASE', () => {
     const geo = new GeoDatabase(path);
     const context = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', ip: '81.2.69.142', receivedAt: 0 };
     const result = validateEvent({ site: 'example.com', path: '/' }, context, { sites: new Set(['example.com']), salt: 's', geo });
-    expect(result).toMatchObject({ ok: true, event: { country: 'GB', region: 'England', city: 'London', browser: 'Firefox 128', os: 'Linux' } });
+    expect(result).toMatchObject({ ok: true, event: { country: 'GB', region: 'England, GB', city: 'London, England, GB', browser: 'Firefox 128', os: 'Linux' } });
     expect(JSON.stringify(result)).not.toContain('81.2.69');
     const without = validateEvent({ site: 'example.com', path: '/' }, context, { sites: new Set(['example.com']), salt: 's' });
     expect(without).toMatchObject({ ok: true, event: { country: '(unknown)' } });

@@ -1,5 +1,5 @@
 -- name: top-cities
--- answers: Page views per city, only from a geolocation database that has cities (`GEOIP_DATABASE`, e.g. GeoLite2 City), over [from, to); names can repeat across countries.
+-- answers: Page views per city, only from a geolocation database that has cities (`GEOIP_DATABASE`, e.g. GeoLite2 City), over [from, to); a city is named with its region and country (`Springfield, Illinois, US`).
 -- params: site, from, to, limit
 -- columns: city, pageviews
 SELECT value AS city, sum(count) AS pageviews

@@ -1,5 +1,5 @@
 -- name: top-regions
--- answers: Page views per region (first subdivision), only from a geolocation database that has regions (`GEOIP_DATABASE`, e.g. GeoLite2 City), over [from, to).
+-- answers: Page views per region (first subdivision, with its country: `Illinois, US`), only from a geolocation database that has regions (`GEOIP_DATABASE`, e.g. GeoLite2 City), over [from, to).
 -- params: site, from, to, limit
 -- columns: region, pageviews
 SELECT value AS region, sum(count) AS pageviews
