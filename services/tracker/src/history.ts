@@ -247,15 +247,24 @@ function goalRow(current: QueryRow, before: QueryRow): GoalRow {
   };
 }
 
-/** Runs at most `n` of the functions it is given at once, the others as earlier ones finish. */
+/**
+ * Runs at most `n` of the functions it is given at once, the others as earlier ones finish; after
+ * one failed, those still waiting fail without running (the history has failed already, and a
+ * warehouse that is down should not get the rest of its queries one timeout after another).
+ */
 function limiter(n: number): <T>(work: () => Promise<T>) => Promise<T> {
   let running = 0;
+  let failure: unknown;
   const waiting: Array<() => void> = [];
   return async (work) => {
     if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
     else running++;
     try {
-      return await work();
+      if (failure !== undefined) throw failure;
+      return await work().catch((error: unknown) => {
+        failure ??= error;
+        throw error;
+      });
     } finally {
       // A finished slot passes to the next waiter as it is, so no caller can take it between.
       const next = waiting.shift();

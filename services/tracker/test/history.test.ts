@@ -108,6 +108,20 @@ describe('a filtered history', () => {
     }
   });
 
+  it('against a warehouse that fails, fails without starting the queries still waiting', async () => {
+    let started = 0;
+    const down: Warehouse = Object.assign(Object.create(warehouse) as Warehouse, {
+      query: async () => {
+        started++;
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('warehouse down');
+      },
+    });
+    await expect(readHistory(down, SITE, resolveRange({ range: 'today' }, NOW), ['signup'], 10)).rejects.toThrow('warehouse down');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // what was waiting settles
+    expect(started).toBe(HISTORY_QUERIES_IN_FLIGHT);
+  });
+
   it('without filters is the unfiltered history', async () => {
     const history = await readHistory(warehouse, SITE, resolveRange({ range: 'today' }, NOW), [], 10);
     expect(history.filters).toEqual({});
