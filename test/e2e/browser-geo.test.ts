@@ -115,13 +115,22 @@ describe('countries, browsers and systems in Chromium', () => {
         devices: ['desktop\t4'],
         referrers: ['(direct)\t4'],
         pageviews: '4',
-        visitors: '–', // not kept per combination
+        visitors: '2', // the sketches of Germany's combinations, merged
       };
       expect(await cards()).toEqual(germany);
       expect(await page.locator('#h-entry').isHidden()).toBe(true);
-      // Downloads without a filtered query are hidden; the traffic one is filtered-traffic.
-      expect(await page.locator('a.csv[data-query="visitors"]').evaluateAll((links) => links.map((a) => (a as unknown as { hidden: boolean }).hidden))).toEqual([true, true]);
+      // Downloads are of the filtered queries: traffic is filtered-traffic, visitors filtered-visitors.
+      const visitorLinks = await page.locator('a.csv[data-query="visitors"]').evaluateAll((links) => links.map((a) => ({ hidden: (a as unknown as { hidden: boolean }).hidden, href: a.getAttribute('href') ?? '' })));
+      expect(visitorLinks.map((l) => [l.hidden, new URL(l.href, bed.tracker.base).searchParams.get('query')])).toEqual([
+        [false, 'filtered-visitors'],
+        [false, 'filtered-visitors'],
+      ]);
       expect(new URL(await page.locator('a.csv[data-query="traffic"][data-kind="range"]').getAttribute('href') ?? '', bed.tracker.base).searchParams.get('query')).toBe('filtered-traffic');
+      const visitorsDownload = page.waitForEvent('download');
+      await page.locator('a.csv[data-query="visitors"][data-kind="range"]').click();
+      const visitorsCsv = readFileSync((await (await visitorsDownload).path())!, 'utf8');
+      expect(visitorsCsv).toBe(formatRows(await runNamedQuery(bed.warehouse, 'filtered-visitors', { ...range, filters: { country: 'DE' } }), 'csv', columns.get('filtered-visitors')));
+      expect(parseCsv(visitorsCsv)[1]?.[1]).toBe('2');
       // A filtered card's CSV is filtered-top of its dimension with the filters.
       const download = page.waitForEvent('download');
       await page.locator('#h-browsers a.csv').click();
@@ -134,7 +143,7 @@ describe('countries, browsers and systems in Chromium', () => {
       await page.locator('#h-pages button', { hasText: '/pricing' }).click();
       await settled();
       expect(await chips()).toEqual(['page: /pricing\n×', 'country: Germany (DE)\n×']);
-      const both = { ...germany, pages: ['/pricing\t2'], countries: ['Germany (DE)\t2'], browsers: ['Chrome 131\t2'], os: ['Windows\t2'], devices: ['desktop\t2'], referrers: ['(direct)\t2'], pageviews: '2' };
+      const both = { ...germany, pages: ['/pricing\t2'], countries: ['Germany (DE)\t2'], browsers: ['Chrome 131\t2'], os: ['Windows\t2'], devices: ['desktop\t2'], referrers: ['(direct)\t2'], pageviews: '2', visitors: '2' };
       expect(await cards()).toEqual(both);
       await page.reload();
       await settled();
@@ -147,6 +156,7 @@ describe('countries, browsers and systems in Chromium', () => {
       expect(new URL(page.url()).searchParams.has('country')).toBe(false);
       expect(await rows('h-countries')).toEqual(['Germany (DE)\t2', 'United States (US)\t1']);
       expect(await rows('h-browsers')).toEqual(['Chrome 131\t2', 'Firefox 128\t1']);
+      expect(await page.locator('#h-visitors').innerText()).toBe('3');
       await page.getByRole('button', { name: 'Remove the filter page /pricing' }).click();
       await settled();
       expect(await page.locator('#filters').isHidden()).toBe(true);

@@ -229,10 +229,12 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
       expect(rows.length).toBeGreaterThan(0);
       expect(csv).toBe(formatRows(rows, 'csv', ['period', 'visitors']));
     }
-    // Another filter, alone or next to the page: no visitors, and no visitors download.
+    // Another filter next to the page: the visitors of the combinations' sketches (none in these
+    // minutes, which have no combination rows), and their download is filtered-visitors.
     await open(`?site=${SITE}&range=custom&from=2026-03-01&to=2026-03-07&page=%2Fpricing&country=DE`);
-    expect(await figure()).toEqual(['–', 'vs –']);
-    expect(await links.evaluateAll((as) => as.map((a) => (a as unknown as { hidden: boolean }).hidden))).toEqual([true, true]);
+    expect(await figure()).toEqual(['0', 'vs 0']);
+    const queries = await links.evaluateAll((as) => as.map((a) => [(a as unknown as { hidden: boolean }).hidden, new URL((a as unknown as { href: string }).href).searchParams.get('query')]));
+    expect(queries).toEqual([[false, 'filtered-visitors'], [false, 'filtered-visitors']]);
   });
 
   it('adds a goal on the dashboard, keeps it in the warehouse across reloads, and removes it', async () => {
@@ -326,7 +328,7 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     expect(await get('query=top-pages&country=DE')).toEqual({ status: 400, body: { error: 'invalid_filter', message: 'query "top-pages" cannot be filtered: the filtered-* queries take filters' } });
     expect(await get('query=visitors&page=/&country=DE')).toEqual({
       status: 400,
-      body: { error: 'invalid_filter', message: 'query "visitors" takes a filter on the page alone (its page); filter the filtered-* queries by page, country' },
+      body: { error: 'invalid_filter', message: 'query "visitors" takes a filter on the page alone (its page); filter the filtered-* queries (filtered-visitors for visitors) by page, country' },
     });
     // The history takes the same filters, and refuses the same way.
     const history = await fetch(`${tracker.base}/api/history?site=${SITE}&browser=`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -32,10 +32,11 @@ export const USAGE = `usage: pnpm cli <command> [options]
                         whole range; --page counts one page instead of the whole site)
                         goals, goal-sources, goal-pages: the site's goals (GOALS, then those added on the
                         dashboard), or --goal signup,/thank-you
-                        filtered-top, filtered-traffic: page views matching every --filter (e.g.
-                        --filter country=DE --filter page=/pricing), filtered-top per --dimension
-                        (page, referrer, device, country, browser, os, utm_source, utm_medium, utm_campaign);
-                        visitors takes --filter page=/path alone (as --page), the other queries no --filter
+                        filtered-top, filtered-traffic, filtered-visitors: page views (and their visitors)
+                        matching every --filter (e.g. --filter country=DE --filter page=/pricing),
+                        filtered-top per --dimension (page, referrer, device, country, browser, os,
+                        utm_source, utm_medium, utm_campaign); visitors takes --filter page=/path alone
+                        (as --page), the other queries no --filter
                         --format table (default), csv (for a spreadsheet) or json (one array, for jq)
   queries [--format F]  list the SQL pack
   migrate               create the warehouse tables

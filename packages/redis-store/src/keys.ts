@@ -88,6 +88,8 @@ export interface BucketRef {
  * - `…:up:<sha1>:<gen>`     page HyperLogLog; the page enters the name only as a digest
  * - `…:ue:<sha1>:<gen>`     HyperLogLog of a custom event's visitors (any event but page views),
  *                           named by the event name's digest
+ * - `…:uc:<sha1>:<gen>`     HyperLogLog of the page views' visitors of one `combination` value,
+ *                           named by its digest (visitors under any filters)
  *
  * Per site: `<tag>:pending` (sorted set of the site's buckets holding data or open claims,
  * member and score the minute id, written in the same script as the counters) and the live
@@ -209,7 +211,11 @@ export class BucketKeys {
   eventHll(digest: string, generation: number): string {
     return `${this.base}:ue:${digest}:${generation}`;
   }
-  /** Every data key of a generation but the page and event HyperLogLogs. */
+  /** The HyperLogLog of the page views of one `combination` value, named by its digest (see pageDigest). */
+  combinationHll(digest: string, generation: number): string {
+    return `${this.base}:uc:${digest}:${generation}`;
+  }
+  /** Every data key of a generation but the page, event and combination HyperLogLogs. */
   dataKeys(generation: number): string[] {
     return [
       this.eventCount(generation),

@@ -38,8 +38,10 @@ export interface SiteCallContext {
   keys: AnalyticsKeys;
   /** The generation the caller believes current for a minute (start, ms). */
   generation(minute: number): number;
-  /** Page digest (memoised by the caller). */
+  /** Page digest (memoised by the caller); also names event HyperLogLogs. */
   digest(page: string): string;
+  /** The same digest of a `combination` value (memoised apart: combinations are many more than pages). */
+  combinationDigest(value: string): string;
   /** Unique per call (its marker) and per generation the call may create (its token). */
   callId: string;
   token: string;
@@ -80,7 +82,7 @@ export function siteCall(
     const bucket = context.keys.bucket({ site, minute });
     const k = keys.length + 1;
     keys.push(bucket.generation, ...bucketDataKeys(bucket, generation, context.digest(OTHER)));
-    const part = bucketPart(minute, byMinute.get(minute)!, { generation, k, bucket, keys, digest: context.digest, visitorsFromSessions });
+    const part = bucketPart(minute, byMinute.get(minute)!, { generation, k, bucket, keys, digest: context.digest, combinationDigest: context.combinationDigest, visitorsFromSessions });
     if (options.live) {
       part[4] = keys.length + 1; // the live offset l
       for (const kind of LIVE_MINUTE_KINDS) keys.push(live.minute(kind, minute));
@@ -158,6 +160,8 @@ interface EventGroup {
   values: Map<number, Map<string, number>>;
   /** Page → the visitor id of each of its events. */
   pages: Map<string, string[]>;
+  /** Page views only: combination → the visitor id of each of its events (for its HyperLogLog). */
+  combinations: Map<string, string[]> | undefined;
 }
 
 /**
@@ -167,7 +171,7 @@ interface EventGroup {
 function bucketPart(
   minute: number,
   events: readonly EventWrite[],
-  at: { generation: number; k: number; bucket: BucketKeys; keys: string[]; digest: (page: string) => string; visitorsFromSessions: boolean },
+  at: { generation: number; k: number; bucket: BucketKeys; keys: string[]; visitorsFromSessions: boolean } & Pick<SiteCallContext, 'digest' | 'combinationDigest'>,
 ): Array<string | number> {
   // Nested maps keyed by the events' own strings: a string hashes once and is looked up many
   // times, where composite keys would build and hash a new string per event and dimension.
@@ -177,7 +181,8 @@ function bucketPart(
   for (const e of events) {
     let g = groups.get(e.event);
     if (!g) {
-      g = { index: groups.size + 1, count: 0, values: new Map(EVENT_DIMENSIONS.map((d) => [d, new Map()])), pages: new Map() };
+      const combinations = e.event === PAGEVIEW_EVENT ? new Map<string, string[]>() : undefined;
+      g = { index: groups.size + 1, count: 0, values: new Map(EVENT_DIMENSIONS.map((d) => [d, new Map()])), pages: new Map(), combinations };
       groups.set(e.event, g);
     }
     g.count++;
@@ -191,10 +196,9 @@ function bucketPart(
     add(g.values.get(CITY)!, e.city);
     add(g.values.get(BROWSER)!, e.browser);
     add(g.values.get(OS)!, e.os);
-    add(g.values.get(COMBINATION)!, combination(e));
-    const ids = g.pages.get(e.path);
-    if (ids) ids.push(e.visitorId);
-    else g.pages.set(e.path, [e.visitorId]);
+    if (g.combinations) push(g.combinations, combination(e), e.visitorId);
+    else add(g.values.get(COMBINATION)!, combination(e));
+    push(g.pages, e.path, e.visitorId);
     if (!at.visitorsFromSessions) visitors.add(e.visitorId);
     if (e.event === PAGEVIEW_EVENT) pageviews++;
   }
@@ -218,8 +222,7 @@ function bucketPart(
     args.push(g.index, PAGE, g.pages.size);
     for (const [page, ids] of g.pages) {
       at.keys.push(at.bucket.pageHll(at.digest(page), at.generation));
-      args.push(prefix + page, ids.length);
-      for (const id of ids) args.push(id);
+      pushEntry(args, prefix + page, ids);
     }
     if (name !== PAGEVIEW_EVENT) at.keys.push(at.bucket.eventHll(at.digest(name), at.generation));
     counterGroups++;
@@ -227,6 +230,15 @@ function bucketPart(
       if (values.size === 0) continue;
       args.push(g.index, dimension, values.size);
       for (const [value, n] of values) args.push(prefix + value, n);
+      counterGroups++;
+    }
+    // Last of the group, after the HyperLogLogs of its pages: the script takes keys in this order.
+    if (g.combinations) {
+      args.push(g.index, COMBINATION, g.combinations.size);
+      for (const [value, ids] of g.combinations) {
+        at.keys.push(at.bucket.combinationHll(at.combinationDigest(value), at.generation));
+        pushEntry(args, prefix + value, ids);
+      }
       counterGroups++;
     }
   }
@@ -240,6 +252,18 @@ function combination(e: EventWrite): string {
   const S = COMBINATION_SEPARATOR;
   const value = e.path + S + e.referrer + S + e.device + S + (e.country ?? '') + S + (e.browser ?? '') + S + (e.os ?? '') + S + (e.utmSource ?? '') + S + (e.utmMedium ?? '') + S + (e.utmCampaign ?? '');
   return value.length > COMBINATION_MAX_LENGTH ? OTHER : value;
+}
+
+/** A counter entry that carries its visitors: the field, the count, then the visitor id of each event. */
+function pushEntry(args: Array<string | number>, field: string, ids: readonly string[]): void {
+  args.push(field, ids.length);
+  for (const id of ids) args.push(id);
+}
+
+function push(lists: Map<string, string[]>, key: string, id: string): void {
+  const list = lists.get(key);
+  if (list) list.push(id);
+  else lists.set(key, [id]);
 }
 
 function add(values: Map<string, number>, value: string | undefined): void {

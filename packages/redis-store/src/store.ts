@@ -66,13 +66,14 @@ export interface ClaimedBatch {
   /** Events counted in this claim. */
   events: number;
   counters: ClaimedCounter[];
-  visitors: Array<{ dimension: 'total' | 'page' | 'event'; value: string; visitors: number; sketch: Uint8Array }>;
+  /** `combination`: the page views' visitors of one combination value (not for `(other)`). */
+  visitors: Array<{ dimension: 'total' | 'page' | 'event' | 'combination'; value: string; visitors: number; sketch: Uint8Array }>;
   /**
    * Engaged visits of visits that started in an earlier minute, by that minute: they belong to
    * the minute the visit started, and load as batches of their own (`<batch id>+<minute id>`).
    */
   earlier: Array<{ batchId: string; minute: Date; counters: ClaimedCounter[] }>;
-  /** The page and event HyperLogLog keys of the claim, which `deleteClaim` deletes. */
+  /** The page, event and combination HyperLogLog keys of the claim, which `deleteClaim` deletes. */
   sketchKeys: string[];
 }
 
@@ -320,6 +321,7 @@ export class AnalyticsStore {
     const counters: ClaimedCounter[] = [];
     const pages = new Set<string>();
     const customEvents = new Set<string>();
+    const combinations: string[] = [];
     DIMENSIONS.forEach((dimension, d) => {
       for (const [field, count] of hashes[d]!) {
         const cut = field.indexOf(FIELD_SEPARATOR);
@@ -328,6 +330,7 @@ export class AnalyticsStore {
         counters.push({ event: field.slice(0, cut), dimension, value, count: BigInt(count) });
         if (dimension === 'page') pages.add(value);
         else if (dimension === 'total') customEvents.add(field.slice(0, cut));
+        else if (dimension === 'combination' && value !== OTHER && field.slice(0, cut) === PAGEVIEW_EVENT) combinations.push(value);
       }
     });
     const earlier = new Map<string, ClaimedCounter[]>();
@@ -350,6 +353,7 @@ export class AnalyticsStore {
       { dimension: 'total', value: '', key: keys.siteHll(gen) },
       ...[...pages].map((page) => ({ dimension: 'page' as const, value: page, key: keys.pageHll(pageDigest(page), gen) })),
       ...[...customEvents].map((event) => ({ dimension: 'event' as const, value: event, key: keys.eventHll(pageDigest(event), gen) })),
+      ...combinations.map((value) => ({ dimension: 'combination' as const, value, key: keys.combinationHll(pageDigest(value), gen) })),
     ];
     const sketches = await this.getBuffers(sketched.map((s) => s.key));
     const visitors: ClaimedBatch['visitors'] = [];

@@ -96,6 +96,7 @@ interface SiteQueue {
 export class WriteBatcher {
   private readonly queues = new Map<string, SiteQueue>();
   private readonly pageDigests = new Map<string, string>();
+  private readonly combinationDigests = new Map<string, string>();
   /** Per site, minute → the generation this process last saw current (absent: 0). */
   private readonly generations = new Map<string, Map<number, number>>();
   /** When this process last put each site into the index of sites (ms). */
@@ -166,7 +167,8 @@ export class WriteBatcher {
       const call = siteCall(batch.site, batch.events, this.options, {
         keys: this.keys,
         generation: (minute) => generations.get(minute) ?? 0,
-        digest: (page) => this.digest(page),
+        digest: (page) => memo(this.pageDigests, page, CACHE_LIMIT, pageDigest),
+        combinationDigest: (value) => memo(this.combinationDigests, value, CACHE_LIMIT, pageDigest),
         callId,
         token: (this.nextToken++ % 2 ** 48).toString(16).padStart(12, '0'),
         earlierSessions: !this.noEarlierSessions.has(batch.site),
@@ -235,10 +237,6 @@ export class WriteBatcher {
       for (const minute of generations.keys()) if (minute < newest - GENERATION_MINUTES * 60_000) generations.delete(minute);
     }
     return generations;
-  }
-
-  private digest(page: string): string {
-    return memo(this.pageDigests, page, CACHE_LIMIT, pageDigest);
   }
 }
 

@@ -96,8 +96,18 @@ describe('AnalyticsStore', () => {
     );
     const visitors = batch.visitors.map((v) => `${v.dimension}|${v.value}|${v.visitors}`).sort();
     // A custom event's visitors have a sketch of their own (for goals); a page's sketch holds
-    // every visitor with a hit on it (/b: the signup sent from it, without a page view of /b).
-    expect(visitors).toEqual(['event|signup|1', 'page|/a|2', 'page|/b|1', 'total||2']);
+    // every visitor with a hit on it (/b: the signup sent from it, without a page view of /b);
+    // each combination of page views has one (the visitors under filters), other events' none.
+    expect(visitors).toEqual(
+      [
+        `combination|${['/a', '(direct)', 'desktop', 'DE', 'Firefox 128', 'Linux', 'news', '', ''].join('\x1f')}|1`,
+        `combination|${['/a', 'news.ycombinator.com', 'mobile', 'US', 'Mobile Safari 17', 'iOS', '', '', ''].join('\x1f')}|1`,
+        'event|signup|1',
+        'page|/a|2',
+        'page|/b|1',
+        'total||2',
+      ].sort(),
+    );
     expect(Buffer.from(batch.visitors[0]!.sketch).subarray(0, 4).toString()).toBe('HYLL');
 
     expect((await store.openClaims(bucket)).map((c) => c.generation)).toEqual([0, 1]);

@@ -62,8 +62,27 @@ describe('the track script', () => {
       'event signup': 3,
       'event download': 1,
     });
-    expect(await sketches(minuteOf(T0) - 60_000)).toEqual({ 'total ': 1, 'page /a': 1 });
-    expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':ue:'))).toEqual([]);
+    expect(await sketches(minuteOf(T0) - 60_000)).toEqual({ 'total ': 1, 'page /a': 1, [`combination ${['/a', '(direct)', 'desktop', '', '', '', '', '', ''].join('\x1f')}`]: 1 });
+    expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':ue:') || k.includes(':uc:'))).toEqual([]);
+  });
+
+  it("keeps a sketch of each page views' combination, none past the guard or for an overlong one", async () => {
+    prefix = `t${randomBytes(5).toString('hex')}`;
+    const store = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 3, live: {} });
+    const at = (country: string, visitorId: string) => event({ country, visitorId });
+    // C1 twice by u:1 and once by u:2; C2, C3 take the guard's other places; C4, C5 are past it.
+    await store.track([at('C1', 'u:1'), at('C1', 'u:2'), at('C1', 'u:1'), at('C2', 'u:3'), at('C3', 'u:4'), at('C4', 'u:5'), at('C5', 'u:6')]);
+    // The hash is full: known combinations still add their visitors, new ones none.
+    await store.track([at('C2', 'u:7'), at('C3', 'u:3'), at('C6', 'u:8'), event({ path: `/${'x'.repeat(2_100)}`, visitorId: 'u:9' })]);
+    const claim = (await store.claim({ site: 'example.com', minute: minuteOf(T0) }))!;
+    const batch = await store.readClaim(claim);
+    const combination = (country: string) => ['/', '(direct)', 'desktop', country, '', '', '', '', ''].join('\x1f');
+    const sketches = Object.fromEntries(batch.visitors.filter((v) => v.dimension === 'combination').map((v) => [v.value, v.visitors]));
+    expect(sketches).toEqual({ [combination('C1')]: 2, [combination('C2')]: 2, [combination('C3')]: 2 });
+    const counts = Object.fromEntries(batch.counters.filter((c) => c.dimension === 'combination').map((c) => [c.value, Number(c.count)]));
+    expect(counts).toEqual({ [combination('C1')]: 3, [combination('C2')]: 2, [combination('C3')]: 2, '(other)': 4 });
+    await store.deleteClaim(claim, batch);
+    expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':uc:'))).toEqual([]);
   });
 
   it('creates at most SESSION_CAP sessions per window, estimates the visits of the rest, and says how many it capped', async () => {
@@ -100,6 +119,7 @@ describe('the track script', () => {
       keys: new AnalyticsKeys(prefix),
       generation: () => 0, // stale: the claim moved it to 1
       digest: (page) => page,
+      combinationDigest: (value) => value,
       callId: 'stale-call',
       token: 'token',
     });
@@ -120,6 +140,7 @@ describe('the track script', () => {
       keys: new AnalyticsKeys(prefix),
       generation: () => 0,
       digest: (page) => page,
+      combinationDigest: (value) => value,
       callId: 'one-call',
       token: 'token',
     });

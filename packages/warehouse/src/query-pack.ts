@@ -81,15 +81,16 @@ export async function runNamedQuery(warehouse: Warehouse, name: string, params: 
 /**
  * Why a query cannot run with these filters, or undefined when it can: the `filtered-*`
  * queries take any filters; a query with a `page` parameter (`visitors`) takes a filter on the
- * page alone, as its page (the page sketches are kept per page, not per combination); the others
- * take none, rather than answer unfiltered figures to a filtered request.
+ * page alone, as its page (its page sketches hold every minute, where `filtered-visitors` has
+ * only the minutes with combination sketches); the others take none, rather than answer
+ * unfiltered figures to a filtered request.
  */
 export function filterError(query: { name: string; params: readonly string[] }, filters: Filters, page?: string): string | undefined {
   const dimensions = Object.keys(filters);
   if (dimensions.length === 0 || query.params.some((p) => p.startsWith('filter_'))) return undefined;
   if (query.params.includes('page') && filtersPageAlone(filters) && (page === undefined || page === filters.page)) return undefined;
   return query.params.includes('page')
-    ? `query "${query.name}" takes a filter on the page alone (its page); filter the filtered-* queries by ${dimensions.join(', ')}`
+    ? `query "${query.name}" takes a filter on the page alone (its page); filter the filtered-* queries (filtered-visitors for visitors) by ${dimensions.join(', ')}`
     : `query "${query.name}" cannot be filtered: the filtered-* queries take filters`;
 }
 

@@ -9,9 +9,12 @@ const SQL_ROOT = fileURLToPath(new URL('../sql/', import.meta.url));
 const sqlCache = new Map<string, string>();
 const listCache = new Map<Dialect, QueryPackEntry[]>();
 
+/** A line `-- include: _name` stands for the file `_name.sql` (of the same dialect, or common). */
+const INCLUDE = /^[ \t]*-- include: (_[a-z0-9-]+)[ \t]*\n/gm;
+
 /**
  * Reads `sql/<dialect>/<name>.sql`, falling back to `sql/common/<name>.sql` when a dialect
- * needs no variant of its own.
+ * needs no variant of its own, with its includes in place (the text a warehouse runs).
  */
 export function readSql(dialect: Dialect, name: string): string {
   const key = `${dialect}/${name}`;
@@ -20,7 +23,7 @@ export function readSql(dialect: Dialect, name: string): string {
   for (const folder of [dialect, 'common']) {
     const file = `${SQL_ROOT}${folder}/${name}.sql`;
     if (existsSync(file)) {
-      const text = readFileSync(file, 'utf8');
+      const text = readFileSync(file, 'utf8').replace(INCLUDE, (_, part: string) => readSql(dialect, part));
       sqlCache.set(key, text);
       return text;
     }

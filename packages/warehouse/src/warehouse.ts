@@ -67,8 +67,11 @@ export type FilterDimension = (typeof FILTER_DIMENSIONS)[number];
 /** Values of some of FILTER_DIMENSIONS that counts must match (all of them). */
 export type Filters = Partial<Record<FilterDimension, string>>;
 
-/** `event`: the visitors of a custom event (any but `pageview`), value the event name. */
-export const VISITOR_DIMENSIONS = ['total', 'page', 'event'] as const;
+/**
+ * `event`: the visitors of a custom event (any but `pageview`), value the event name;
+ * `combination`: the page views' visitors of one `combination` value (the visitors under filters).
+ */
+export const VISITOR_DIMENSIONS = ['total', 'page', 'event', 'combination'] as const;
 export type VisitorDimension = (typeof VISITOR_DIMENSIONS)[number];
 
 /** One row of `event_counts`: events counted in one minute (UTC, second 0). */

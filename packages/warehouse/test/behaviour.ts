@@ -17,6 +17,7 @@ import {
   type Filters,
   type LoadHooks,
   type MinuteBatch,
+  type VisitorRow,
   type Warehouse,
 } from '../src/index.js';
 
@@ -260,6 +261,7 @@ export function describeWarehouseBehaviour(name: string, options: BehaviourOptio
             count('signup', 'page', '/'),
             count('pageview', 'combination', combination({ page: '/' })),
           ],
+          visitors: [...sampleBatch('').visitors, { dimension: 'combination', value: combination({ page: '/' }), visitors: 3, sketch: redisSketch('v', 3) }],
         }),
       );
       for (const query of listQueries(warehouse.dialect)) {
@@ -401,6 +403,41 @@ function describeVisitorMerging(current: () => Warehouse): void {
     await expect(runNamedQuery(warehouse, 'visitors', { ...day, filters: { page: '/a', country: 'DE' } })).rejects.toThrow('query "visitors" takes a filter on the page alone');
     await expect(runNamedQuery(warehouse, 'visitors', { ...day, page: '/b', filters: { page: '/a' } })).rejects.toThrow('takes a filter on the page alone');
     await expect(runNamedQuery(warehouse, 'top-pages', { ...day, filters: { country: 'DE' } })).rejects.toThrow('query "top-pages" cannot be filtered');
+  });
+
+  it("filtered-visitors merges the sketches of the combinations that match every filter", async () => {
+    const warehouse = current();
+    const site = 'fvisitors.example';
+    const base = { referrer: '(direct)', device: 'desktop', country: 'DE', browser: 'Firefox 128', os: 'Linux' };
+    const A = combination({ ...base, page: '/' });
+    const B = combination({ ...base, page: '/pricing', country: 'FR' });
+    const C = combination({ ...base, page: HOSTILE[0], browser: 'Chrome 131', os: 'Windows' });
+    const sketch = (value: string, [from, n]: [number, number]): VisitorRow => ({ dimension: 'combination', value, visitors: n, sketch: redisSketch('u', n, from) });
+    const load = (batchId: string, minute: Date, visitors: VisitorRow[], other = site) => warehouse.load({ batchId, site: other, minute, counters: [], visitors });
+    // Visitors 0–39 on A and C (overlapping), 100–139 on B; two batches of one minute overlap.
+    await load('fv-1', at(9, 0), [sketch(A, [0, 30]), sketch(B, [100, 20]), sketch(C, [20, 20])]);
+    await load('fv-2', at(9, 0), [sketch(A, [25, 10])]);
+    await load('fv-3', at(10, 30), [sketch(B, [110, 30])]);
+    await load('fv-4', at(10, 30), [sketch(A, [1_000, 500])], 'other.example');
+    await load('fv-5', at(10, 30), [{ dimension: 'page', value: '/', visitors: 500, sketch: redisSketch('u', 500, 2_000) }]);
+    const tolerance = warehouse.dialect === 'snowflake' ? 0.035 : 0;
+    const visitors = async (filters: Filters, by?: 'hour') =>
+      (await runNamedQuery(warehouse, 'filtered-visitors', { ...day, site, filters, by })).map((r) => ({ hour: hourOf(r.period), visitors: Number(r.visitors) }));
+    const expectVisitors = async (filters: Filters, expected: Array<[string, Array<[number, number]>]>, by?: 'hour') => {
+      const rows = await visitors(filters, by);
+      expect(rows.map((r) => r.hour)).toEqual(expected.map(([hour]) => hour));
+      rows.forEach((row, i) => {
+        const want = exact(expected[i]![1]);
+        expect(Math.abs(row.visitors - want)).toBeLessThanOrEqual(Math.max(1, want * tolerance));
+      });
+    };
+    await expectVisitors({}, [['00:00', [[0, 40], [100, 40]]]]);
+    await expectVisitors({ country: 'DE' }, [['00:00', [[0, 40]]]]);
+    await expectVisitors({ country: 'FR' }, [['09:00', [[100, 20]]], ['10:00', [[110, 30]]]], 'hour');
+    await expectVisitors({ country: 'DE', page: '/' }, [['00:00', [[0, 35]]]]);
+    await expectVisitors({ page: HOSTILE[0], os: 'Windows' }, [['00:00', [[20, 20]]]]);
+    expect(await visitors({ country: 'US' })).toEqual([]);
+    expect(await visitors({ country: 'FR', page: '/' })).toEqual([]);
   });
 }
 

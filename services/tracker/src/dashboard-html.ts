@@ -116,7 +116,7 @@ export function dashboardPage(sites: readonly string[]): string {
 </form>
 <p class="error" id="history-error" role="alert" hidden></p>
 <div class="filters" id="filters" hidden><span class="label">Filtered by</span><ul id="filter-list"></ul>
-<span class="hint">Click a row of a table to filter by it. Filtered: page views and conversions, and visitors under a page filter alone (visits, bounces and other visitors are not kept per combination); the live view is not filtered.</span></div>
+<span class="hint">Click a row of a table to filter by it. Filtered: page views, their visitors and conversions (visits and bounces are not kept per combination); the live view is not filtered.</span></div>
 <div class="cards">
 ${historyCard('pageviews', 'Page views')}
 ${historyCard('visitors', 'Visitors')}

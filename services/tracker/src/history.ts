@@ -10,15 +10,15 @@ const DAY = 24 * HOUR;
  */
 export const HISTORY_QUERIES_IN_FLIGHT = 4;
 
-/** Figures a filtered history does not have (visits, and visitors but under a page filter alone) are null there. */
+/** Figures a filtered history does not have (visits and what derives from them) are null there. */
 export interface Totals {
   pageviews: number;
   visits: number | null;
   bounces: number | null;
   bounceRate: number | null;
   pagesPerVisit: number | null;
-  /** Unique visitors merged from the minute sketches (the pack's `visitors` query). */
-  visitors: number | null;
+  /** Unique visitors merged from the minute sketches (the pack's `visitors` or `filtered-visitors` query). */
+  visitors: number;
 }
 
 export interface PeriodRow {
@@ -26,9 +26,9 @@ export interface PeriodRow {
   pageviews: number;
   visits: number | null;
   bounces: number | null;
-  visitors: number | null;
+  visitors: number;
   /** The same period of the previous range (the period its length earlier); null past the previous range's end. */
-  previous: { period: string; pageviews: number; visits: number | null; visitors: number | null } | null;
+  previous: { period: string; pageviews: number; visits: number | null; visitors: number } | null;
 }
 
 /** A goal of the site (GOALS, then those added on the dashboard) over the range (the pack's `goals` query), next to the previous period. */
@@ -50,10 +50,11 @@ export interface History {
   warehouse: string;
   /**
    * What the history is filtered by (the dashboard's chips). With filters, every count is of the
-   * page views (and goal conversions) that match all of them, from the `combination` rows;
-   * visits, bounces, entry pages and converters are not kept per combination and are null or
-   * empty, and visitors are those of the page's sketches under a filter on the page alone
-   * (visitors with any event on it), else null.
+   * page views (and goal conversions) that match all of them, from the `combination` rows, and
+   * visitors are those of these page views (`filtered-visitors`: the combinations' sketches), or
+   * under a filter on the page alone the page's (`visitors`: its sketches, visitors with any
+   * event on it); visits, bounces, entry pages and converters are not kept per combination and
+   * are null or empty.
    */
   filters: Filters;
   range: {
@@ -105,8 +106,8 @@ export async function readHistory(
   filters: Filters = {},
 ): Promise<History> {
   const filtered = Object.keys(filters).length > 0;
-  /** The `visitors` query takes a filter on the page alone (see filterError). */
-  const visitorsShown = filtersPageAlone(filters);
+  /** Visitors under filters: the page's sketches for a filter on the page alone (they hold every minute), else the combinations'. */
+  const visitorsQuery = filtersPageAlone(filters) ? 'visitors' : 'filtered-visitors';
   type Window = { from: Date; to: Date };
   const slot = limiter(HISTORY_QUERIES_IN_FLIGHT);
   const run = (name: string, params: Window & { by?: 'hour' | 'day'; dimension?: FilterDimension; event?: string; filters?: Filters }) =>
@@ -128,8 +129,8 @@ export async function readHistory(
     goals.length === 0 || filtered ? [] : (await run(name, window)).map((r) => ({ goal: String(r.goal), value: String(r[column]), conversions: num(r.conversions) }));
   const totalsOf = async (window: Window): Promise<Totals> => {
     if (filtered) {
-      const [[t], [v]] = await Promise.all([run('filtered-traffic', window), visitorsShown ? run('visitors', window) : []]);
-      return { pageviews: num(t?.events), visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: visitorsShown ? num(v?.visitors) : null };
+      const [[t], [v]] = await Promise.all([run('filtered-traffic', window), run(visitorsQuery, window)]);
+      return { pageviews: num(t?.events), visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: num(v?.visitors) };
     }
     const [[t], [v]] = await Promise.all([run('traffic', window), run('visitors', window)]);
     return {
@@ -144,8 +145,8 @@ export async function readHistory(
   const perPeriod = async (window: Window) => {
     const by = { ...window, by: range.by };
     if (filtered) {
-      const [traffic, visitors] = await Promise.all([run('filtered-traffic', by).then(byPeriod), visitorsShown ? run('visitors', by).then(byPeriod) : undefined]);
-      return (period: string) => ({ period, pageviews: num(traffic.get(period)?.events), visits: null, bounces: null, visitors: visitors ? num(visitors.get(period)?.visitors) : null });
+      const [traffic, visitors] = await Promise.all([run('filtered-traffic', by).then(byPeriod), run(visitorsQuery, by).then(byPeriod)]);
+      return (period: string) => ({ period, pageviews: num(traffic.get(period)?.events), visits: null, bounces: null, visitors: num(visitors.get(period)?.visitors) });
     }
     const [traffic, visitors] = await Promise.all([run('traffic', by).then(byPeriod), run('visitors', by).then(byPeriod)]);
     return (period: string) => {

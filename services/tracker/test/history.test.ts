@@ -1,22 +1,31 @@
 /**
  * A filtered history (the dashboard's drill-down) from a real DuckDB file: every count is of the
- * page views and conversions that match all filters, from the `combination` rows; what is not
- * kept per combination (visitors, visits, entry pages, converters) is null or empty.
+ * page views and conversions that match all filters, from the `combination` rows, and their
+ * visitors from the combinations' sketches; what is not kept per combination (visits, entry
+ * pages, converters) is null or empty.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDBWarehouse, type CounterRow, type Filters, type QueryParams, type Warehouse } from '@rta/warehouse';
+import { createDuckDBWarehouse, type CounterRow, type Filters, type QueryParams, type VisitorRow, type Warehouse } from '@rta/warehouse';
 import { HISTORY_QUERIES_IN_FLIGHT, readHistory } from '../src/history.js';
 import { resolveRange } from '../src/date-range.js';
 import { combination } from '../../../test/support/expected-counts.js';
+import { redisSketch } from '../../../packages/warehouse/test/behaviour.js';
 
 const SITE = 'example.com';
 const NOW = Date.UTC(2026, 2, 10, 12, 0);
 const row = (event: string, values: Filters, n: number): CounterRow => ({ event, dimension: 'combination', value: combination(values), count: BigInt(n) });
 const de = { referrer: 'news.example', device: 'desktop', country: 'DE', browser: 'Firefox 128', os: 'Linux' };
 const us = { ...de, country: 'US', referrer: '(direct)', utm_source: 'newsletter' };
+/** The sketch of visitors `v<from>` … `v<from + n - 1>` of page views of a combination. */
+const visitors = (values: Filters, from: number, n: number): VisitorRow => ({
+  dimension: 'combination',
+  value: combination(values),
+  visitors: n,
+  sketch: redisSketch('v', n, from),
+});
 
 describe('a filtered history', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rta-history-'));
@@ -24,8 +33,8 @@ describe('a filtered history', () => {
   beforeAll(async () => {
     warehouse = createDuckDBWarehouse({ path: join(dir, 'h.duckdb') });
     await warehouse.migrate();
-    const load = (id: string, minute: string, counters: CounterRow[]) =>
-      warehouse.load({ batchId: id, site: SITE, minute: new Date(`${minute}Z`), counters, visitors: [] });
+    const load = (id: string, minute: string, counters: CounterRow[], sketches: VisitorRow[] = []) =>
+      warehouse.load({ batchId: id, site: SITE, minute: new Date(`${minute}Z`), counters, visitors: sketches });
     // Today (10 March until 12:00) and the same hours of yesterday.
     await load('today', '2026-03-10T09:00', [
       row('pageview', { ...de, page: '/' }, 6),
@@ -35,8 +44,8 @@ describe('a filtered history', () => {
       row('signup', { ...us, page: '/pricing' }, 7),
       { event: 'pageview', dimension: 'total', value: '', count: 14n },
       { event: 'visit', dimension: 'total', value: '', count: 4n },
-    ]);
-    await load('yesterday', '2026-03-09T10:00', [row('pageview', { ...de, page: '/' }, 3), row('signup', { ...de, page: '/' }, 1)]);
+    ], [visitors({ ...de, page: '/' }, 0, 4), visitors({ ...de, page: '/pricing' }, 2, 4), visitors({ ...us, page: '/pricing' }, 10, 5)]);
+    await load('yesterday', '2026-03-09T10:00', [row('pageview', { ...de, page: '/' }, 3), row('signup', { ...de, page: '/' }, 1)], [visitors({ ...de, page: '/' }, 0, 2)]);
   });
   afterAll(async () => {
     await warehouse.close();
@@ -47,17 +56,18 @@ describe('a filtered history', () => {
     const range = resolveRange({ range: 'today' }, NOW);
     const history = await readHistory(warehouse, SITE, range, ['signup', '/pricing'], 10, { country: 'DE' });
     expect(history.filters).toEqual({ country: 'DE' });
-    expect(history.range.totals).toEqual({ pageviews: 9, visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: null });
-    expect(history.previous.totals.pageviews).toBe(3);
-    expect(history.change).toEqual({ pageviews: 2, visitors: null, visits: null, bounceRate: null, pagesPerVisit: null });
+    // Visitors v0–v5 viewed pages from DE today (v2, v3 on both pages), v0–v1 yesterday.
+    expect(history.range.totals).toEqual({ pageviews: 9, visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: 6 });
+    expect(history.previous.totals).toMatchObject({ pageviews: 3, visitors: 2 });
+    expect(history.change).toEqual({ pageviews: 2, visitors: 2, visits: null, bounceRate: null, pagesPerVisit: null });
     expect(history.range.topPages).toEqual([{ value: '/', pageviews: 6 }, { value: '/pricing', pageviews: 3 }]);
     expect(history.range.countries).toEqual([{ value: 'DE', pageviews: 9 }]);
     expect(history.range.topReferrers).toEqual([{ value: 'news.example', pageviews: 9 }]);
     expect(history.range.campaigns).toEqual([]);
     expect(history.range.topEntryPages).toEqual([]);
     const nine = history.series.find((s) => s.period === '2026-03-10T09:00:00.000Z')!;
-    expect(nine).toMatchObject({ pageviews: 9, visitors: null, visits: null, previous: { pageviews: 0 } });
-    expect(history.series.find((s) => s.period === '2026-03-10T10:00:00.000Z')!.previous).toMatchObject({ pageviews: 3 });
+    expect(nine).toMatchObject({ pageviews: 9, visitors: 6, visits: null, previous: { pageviews: 0, visitors: 0 } });
+    expect(history.series.find((s) => s.period === '2026-03-10T10:00:00.000Z')!.previous).toMatchObject({ pageviews: 3, visitors: 2 });
     // Conversions of the event goal and page views of the page goal, from DE only.
     expect(history.range.goals.map((g) => [g.goal, g.conversions, g.converters, g.conversionRate, g.previous.conversions])).toEqual([
       ['signup', 2, null, null, 1],
@@ -70,7 +80,7 @@ describe('a filtered history', () => {
   it('narrows with a second filter; a page goal under another page filter has no conversions', async () => {
     const range = resolveRange({ range: 'today' }, NOW);
     const history = await readHistory(warehouse, SITE, range, ['signup', '/pricing'], 10, { page: '/pricing', utm_source: 'newsletter' });
-    expect(history.range.totals.pageviews).toBe(5);
+    expect(history.range.totals).toMatchObject({ pageviews: 5, visitors: 5 });
     expect(history.range.countries).toEqual([{ value: 'US', pageviews: 5 }]);
     expect(history.range.campaigns).toEqual([{ dimension: 'utm_source', value: 'newsletter', pageviews: 5 }]);
     expect(history.range.goals.map((g) => [g.goal, g.conversions])).toEqual([['signup', 7], ['/pricing', 5]]);

@@ -36,7 +36,9 @@
       k+4+D       the "(other)" page HyperLogLog of the generation
       k+5+D…      per counter group of dimension 2 (page) in order: the page HyperLogLog of each
                   of its entries, then, for an event other than page views, the event's
-                  HyperLogLog (its visitors, for goals' unique converters)
+                  HyperLogLog (its visitors, for goals' unique converters); and per entry of
+                  the page views' group of dimension D (combination), its HyperLogLog (the
+                  visitors under any filters), in the order of the groups
     with the live state on, per bucket from its live offset l (the live minute is the bucket's):
       l..l+4      counts (hash: pageviews, events, visits), visitors (HyperLogLog),
                   pages, referrers, custom events (sorted sets)
@@ -69,8 +71,8 @@
       "pageview" among the names (0: none),
       then E × (event name, count),
       then G × (event index 1..E, dimension 1..D, F, then F × (field "<event>\31<value>", count)
-               and for dimension 2, the page, also after the count: count × the visitor id of
-               each event),
+               and for dimension 2, the page, and dimension D of page views, the combination,
+               also after the count: count × the visitor id of each event),
       then V distinct visitor ids (the site HyperLogLog and the live visitors); V = 0 means the
                visitors of the call's sessions (a call of one bucket with the live state on)
     then S × (visitor id, bucket 1..B of the visitor's first hit, entry page, hits)
@@ -102,7 +104,8 @@
   window, entry page "(other)", never engaged), so memory stays bounded under a flood.
 
   Past the guard, a new value is counted as "(other)" and its visitors go to the "(other)" page
-  HyperLogLog; a new event name past the guard on the total hash becomes the event "(other)".
+  HyperLogLog (a combination's to none: filtered figures leave "(other)" out); a new event name
+  past the guard on the total hash becomes the event "(other)".
 
   Returns { 1, sessions capped, 1 while earlier-version sessions may exist else 0 } when written,
   { 2 } when the call marker says it was applied already, { 0, generation of bucket 1, …,
@@ -116,6 +119,7 @@ local US = '\31'
 local OTHER = '(other)'
 local ENTRY_PAGE = 9 -- counter hash offset of entry_page from k
 local D = tonumber(ARGV[18])
+local DS = ARGV[18]
 -- Counts are mostly 1: the string compare is cheaper than tonumber's strtod.
 local function num(s) if s == '1' then return 1 end return tonumber(s) end
 
@@ -137,7 +141,7 @@ for b = 1, bucketCount do
   h.counters = at
   for _ = 1, h.c do
     local f = tonumber(ARGV[at + 2])
-    if ARGV[at + 1] == '2' then
+    if ARGV[at + 1] == '2' or (ARGV[at + 1] == DS and tonumber(ARGV[at]) == h.pv) then
       at = at + 3
       for _ = 1, f do at = at + 2 + num(ARGV[at + 1]) end
     else
@@ -378,15 +382,18 @@ for b = 1, bucketCount do
     a = a + 3
     -- A custom event's visitors: the union of its page entries' (not for a name past the guard).
     local eventIds = dim == 2 and e ~= h.pv and not cut and {}
+    -- The page views' combinations carry their visitors too.
+    local combinationIds = dim == D and e == h.pv
     -- A hash at the guard (a site with more combinations a minute than the guard takes) would
     -- write each new value only to take it back: one HMGET tells which of the group's values it
     -- has, and once the hash is known full the others are summed into one "(other)" HINCRBY.
     local present, otherSum = nil, 0
     if dim ~= 2 and f > 1 and (countersIn[key] or redis.call('HLEN', key)) >= max then
-      local fields = {}
+      local fields, p = {}, a
       for i = 1, f do
-        local field = ARGV[a + 2 * i - 2]
+        local field = ARGV[p]
         fields[i] = cut and OTHER .. string.sub(field, cut + 1) or field
+        p = p + 2 + (combinationIds and num(ARGV[p + 1]) or 0)
       end
       present = redis.call('HMGET', key, unpack(fields))
     end
@@ -400,6 +407,7 @@ for b = 1, bucketCount do
         redis.call('HINCRBY', key, field, ns)
       elseif present and (countersIn[key] or 0) >= max then
         otherSum = otherSum + n
+        overflowed = true
       else
         overflowed = count_guarded(key, field, other, n, ns)
       end
@@ -407,6 +415,12 @@ for b = 1, bucketCount do
         pageHll = pageHll + 1
         redis.call('PFADD', KEYS[overflowed and otherPage or pageHll], unpack(ARGV, a + 2, a + 1 + n))
         if eventIds then for i = a + 2, a + 1 + n do eventIds[#eventIds + 1] = ARGV[i] end end
+        a = a + 2 + n
+      elseif combinationIds then
+        pageHll = pageHll + 1
+        if not (overflowed or cut) and string.sub(ARGV[a], #name + 2) ~= OTHER then
+          redis.call('PFADD', KEYS[pageHll], unpack(ARGV, a + 2, a + 1 + n))
+        end
         a = a + 2 + n
       else
         a = a + 2

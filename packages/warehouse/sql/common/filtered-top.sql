@@ -24,29 +24,13 @@ FROM (
     count
   FROM (
     SELECT
-      split_part(value, chr(31), 1) AS page,
-      split_part(value, chr(31), 2) AS referrer,
-      split_part(value, chr(31), 3) AS device,
-      split_part(value, chr(31), 4) AS country,
-      split_part(value, chr(31), 5) AS browser,
-      split_part(value, chr(31), 6) AS os,
-      split_part(value, chr(31), 7) AS utm_source,
-      split_part(value, chr(31), 8) AS utm_medium,
-      split_part(value, chr(31), 9) AS utm_campaign,
+      -- include: _combination-parts
       count
     FROM event_counts
     WHERE site = :site AND event = 'pageview' AND dimension = 'combination' AND value <> '(other)'
       AND minute >= :from AND minute < :to
   ) AS parts
-  WHERE (CAST(:filter_page AS VARCHAR(65535)) IS NULL OR page = :filter_page)
-    AND (CAST(:filter_referrer AS VARCHAR(65535)) IS NULL OR referrer = :filter_referrer)
-    AND (CAST(:filter_device AS VARCHAR(65535)) IS NULL OR device = :filter_device)
-    AND (CAST(:filter_country AS VARCHAR(65535)) IS NULL OR country = :filter_country)
-    AND (CAST(:filter_browser AS VARCHAR(65535)) IS NULL OR browser = :filter_browser)
-    AND (CAST(:filter_os AS VARCHAR(65535)) IS NULL OR os = :filter_os)
-    AND (CAST(:filter_utm_source AS VARCHAR(65535)) IS NULL OR utm_source = :filter_utm_source)
-    AND (CAST(:filter_utm_medium AS VARCHAR(65535)) IS NULL OR utm_medium = :filter_utm_medium)
-    AND (CAST(:filter_utm_campaign AS VARCHAR(65535)) IS NULL OR utm_campaign = :filter_utm_campaign)
+  -- include: _combination-filters
 ) AS chosen
 WHERE value <> ''
 GROUP BY value

@@ -121,7 +121,7 @@
   }
   var view = { range: params.get('range') || (params.get('from') || params.get('to') ? 'custom' : '30d'), from: params.get('from') || '', to: params.get('to') || '', filters: filtersOf(params) };
   function filtered() { return Object.keys(view.filters).length > 0; }
-  /** The visitors query takes a filter on the page alone (the page's sketches). */
+  /** The visitors query takes a filter on the page alone (the page's sketches); other filters are filtered-visitors'. */
   function pageAlone() { var d = Object.keys(view.filters); return d.length === 1 && d[0] === 'page'; }
   function addFilters(q) { FILTERS.forEach(function (d) { if (view.filters[d] !== undefined) q.set(d, view.filters[d]); }); return q; }
 
@@ -195,7 +195,8 @@
       if (filtered()) {
         if (query === 'traffic') query = 'filtered-traffic';
         else if (dimension && dimension !== 'utm') { query = 'filtered-top'; q.set('dimension', dimension); }
-        else if (query !== 'visitors' || !pageAlone()) query = null; // the UTM table, the goals (their conversions are filtered-traffic per goal), visitors but by page alone
+        else if (query === 'visitors') { if (!pageAlone()) query = 'filtered-visitors'; }
+        else query = null; // the UTM table, the goals (their conversions are filtered-traffic per goal)
       }
       a.hidden = query === null;
       if (query === null) return;
