@@ -158,10 +158,13 @@ interface EventGroup {
   count: number;
   /** Per dimension number of EVENT_DIMENSIONS, value → count. */
   values: Map<number, Map<string, number>>;
-  /** Page → the visitor id of each of its events. */
-  pages: Map<string, string[]>;
-  /** Page views only: combination → the visitor id of each of its events (for its HyperLogLog). */
-  combinations: Map<string, string[]> | undefined;
+  /** Page → its position among them (1-based) and the visitor id of each of its events. */
+  pages: Map<string, { position: number; ids: string[] }>;
+  /**
+   * Page views only: combination → the position of its page among `pages` (1-based) and the
+   * visitor id of each of its events (its HyperLogLog; the script falls back to the page's).
+   */
+  combinations: Map<string, { page: number; ids: string[] }> | undefined;
 }
 
 /**
@@ -181,7 +184,7 @@ function bucketPart(
   for (const e of events) {
     let g = groups.get(e.event);
     if (!g) {
-      const combinations = e.event === PAGEVIEW_EVENT ? new Map<string, string[]>() : undefined;
+      const combinations = e.event === PAGEVIEW_EVENT ? new Map<string, { page: number; ids: string[] }>() : undefined;
       g = { index: groups.size + 1, count: 0, values: new Map(EVENT_DIMENSIONS.map((d) => [d, new Map()])), pages: new Map(), combinations };
       groups.set(e.event, g);
     }
@@ -196,9 +199,16 @@ function bucketPart(
     add(g.values.get(CITY)!, e.city);
     add(g.values.get(BROWSER)!, e.browser);
     add(g.values.get(OS)!, e.os);
-    if (g.combinations) push(g.combinations, combination(e), e.visitorId);
-    else add(g.values.get(COMBINATION)!, combination(e));
-    push(g.pages, e.path, e.visitorId);
+    let page = g.pages.get(e.path);
+    if (page) page.ids.push(e.visitorId);
+    else g.pages.set(e.path, (page = { position: g.pages.size + 1, ids: [e.visitorId] }));
+    if (!g.combinations) add(g.values.get(COMBINATION)!, combination(e));
+    else {
+      const value = combination(e);
+      const c = g.combinations.get(value);
+      if (c) c.ids.push(e.visitorId);
+      else g.combinations.set(value, { page: page.position, ids: [e.visitorId] });
+    }
     if (!at.visitorsFromSessions) visitors.add(e.visitorId);
     if (e.event === PAGEVIEW_EVENT) pageviews++;
   }
@@ -220,9 +230,11 @@ function bucketPart(
   for (const [name, g] of groups) {
     const prefix = `${name}\x1f`;
     args.push(g.index, PAGE, g.pages.size);
-    for (const [page, ids] of g.pages) {
+    // Page views' pages carry no visitor ids: their combinations do (below).
+    for (const [page, { ids }] of g.pages) {
       at.keys.push(at.bucket.pageHll(at.digest(page), at.generation));
-      pushEntry(args, prefix + page, ids);
+      args.push(prefix + page, ids.length);
+      if (!g.combinations) for (const id of ids) args.push(id);
     }
     if (name !== PAGEVIEW_EVENT) at.keys.push(at.bucket.eventHll(at.digest(name), at.generation));
     counterGroups++;
@@ -235,9 +247,10 @@ function bucketPart(
     // Last of the group, after the HyperLogLogs of its pages: the script takes keys in this order.
     if (g.combinations) {
       args.push(g.index, COMBINATION, g.combinations.size);
-      for (const [value, ids] of g.combinations) {
+      for (const [value, { page, ids }] of g.combinations) {
         at.keys.push(at.bucket.combinationHll(at.combinationDigest(value), at.generation));
-        pushEntry(args, prefix + value, ids);
+        args.push(prefix + value, ids.length, page);
+        for (const id of ids) args.push(id);
       }
       counterGroups++;
     }
@@ -252,18 +265,6 @@ function combination(e: EventWrite): string {
   const S = COMBINATION_SEPARATOR;
   const value = e.path + S + e.referrer + S + e.device + S + (e.country ?? '') + S + (e.browser ?? '') + S + (e.os ?? '') + S + (e.utmSource ?? '') + S + (e.utmMedium ?? '') + S + (e.utmCampaign ?? '');
   return value.length > COMBINATION_MAX_LENGTH ? OTHER : value;
-}
-
-/** A counter entry that carries its visitors: the field, the count, then the visitor id of each event. */
-function pushEntry(args: Array<string | number>, field: string, ids: readonly string[]): void {
-  args.push(field, ids.length);
-  for (const id of ids) args.push(id);
-}
-
-function push(lists: Map<string, string[]>, key: string, id: string): void {
-  const list = lists.get(key);
-  if (list) list.push(id);
-  else lists.set(key, [id]);
 }
 
 function add(values: Map<string, number>, value: string | undefined): void {

@@ -62,11 +62,11 @@ describe('the track script', () => {
       'event signup': 3,
       'event download': 1,
     });
-    expect(await sketches(minuteOf(T0) - 60_000)).toEqual({ 'total ': 1, 'page /a': 1, [`combination ${['/a', '(direct)', 'desktop', '', '', '', '', '', ''].join('\x1f')}`]: 1 });
+    expect(await sketches(minuteOf(T0) - 60_000)).toEqual({ 'total ': 1, [`combination ${['/a', '(direct)', 'desktop', '', '', '', '', '', ''].join('\x1f')}`]: 1 });
     expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':ue:') || k.includes(':uc:'))).toEqual([]);
   });
 
-  it("keeps a sketch of each page views' combination, none past the guard or for an overlong one", async () => {
+  it("keeps a sketch of each page views' combination; past the guard, or overlong, the visitors go to the page's sketch", async () => {
     prefix = `t${randomBytes(5).toString('hex')}`;
     const store = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 3, live: {} });
     const at = (country: string, visitorId: string) => event({ country, visitorId });
@@ -79,10 +79,25 @@ describe('the track script', () => {
     const combination = (country: string) => ['/', '(direct)', 'desktop', country, '', '', '', '', ''].join('\x1f');
     const sketches = Object.fromEntries(batch.visitors.filter((v) => v.dimension === 'combination').map((v) => [v.value, v.visitors]));
     expect(sketches).toEqual({ [combination('C1')]: 2, [combination('C2')]: 2, [combination('C3')]: 2 });
+    // u:5, u:6, u:8 (past the guard) and u:9 (the overlong combination's page is its own).
+    const pages = Object.fromEntries(batch.visitors.filter((v) => v.dimension === 'page').map((v) => [v.value.slice(0, 8), v.visitors]));
+    expect(pages).toEqual({ '/': 3, [`/${'x'.repeat(7)}`]: 1 });
     const counts = Object.fromEntries(batch.counters.filter((c) => c.dimension === 'combination').map((c) => [c.value, Number(c.count)]));
     expect(counts).toEqual({ [combination('C1')]: 3, [combination('C2')]: 2, [combination('C3')]: 2, '(other)': 4 });
     await store.deleteClaim(claim, batch);
     expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':uc:'))).toEqual([]);
+  });
+
+  it("sends the visitors of a page past the guard to the \"(other)\" page's sketch", async () => {
+    prefix = `t${randomBytes(5).toString('hex')}`;
+    const store = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 2, live: {} });
+    await store.track([event({ path: '/a', visitorId: 'u:1' }), event({ path: '/b', visitorId: 'u:2' }), event({ path: '/c', visitorId: 'u:3' }), event({ path: '/c', visitorId: 'u:4' })]);
+    const claim = (await store.claim({ site: 'example.com', minute: minuteOf(T0) }))!;
+    const batch = await store.readClaim(claim);
+    const sketches = Object.fromEntries(batch.visitors.map((v) => [`${v.dimension} ${v.value.split('\x1f')[0]}`, v.visitors]));
+    expect(sketches).toEqual({ 'total ': 4, 'combination /a': 1, 'combination /b': 1, 'page (other)': 2 });
+    await store.deleteClaim(claim, batch);
+    expect((await keysOf(`{${prefix}:*`)).filter((k) => /:u[pc]:/.test(k))).toEqual([]);
   });
 
   it('creates at most SESSION_CAP sessions per window, estimates the visits of the rest, and says how many it capped', async () => {

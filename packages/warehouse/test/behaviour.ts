@@ -392,9 +392,15 @@ function describeVisitorMerging(current: () => Warehouse): void {
     const minute = await runNamedQuery(warehouse, 'visitors', { ...day, to: at(10, 2) });
     near(minute[0]!.visitors, exact([[0, 500]])); // two batches of one minute: 500 visitors, not 600
 
+    // A page's visitors also merge its page views' combinations' sketches (not another page's).
+    const combinations = [
+      { dimension: 'combination' as const, value: combination({ page: '/a', country: 'DE' }), visitors: 20, sketch: redisSketch('u', 20, 5_000) },
+      { dimension: 'combination' as const, value: combination({ page: '/b' }), visitors: 20, sketch: redisSketch('u', 20, 6_000) },
+    ];
+    await warehouse.load({ batchId: 'm-4', site: day.site, minute: at(10, 45), counters: [], visitors: combinations });
     const page = await runNamedQuery(warehouse, 'visitors', { ...day, by: 'day', page: '/a' });
     expect(page.map((r) => r.period)).toEqual([day.from]);
-    near(page[0]!.visitors, exact(loads.map((l) => l.page)));
+    near(page[0]!.visitors, exact([...loads.map((l) => l.page), [5_000, 20]]));
 
     expect(await runNamedQuery(warehouse, 'visitors', { ...day, page: '/none' })).toEqual([]);
 
@@ -450,7 +456,7 @@ function describeGoals(current: () => Warehouse): void {
   const day = { site: 'goals.example', from: new Date('2026-03-04T00:00:00Z'), to: new Date('2026-03-05T00:00:00Z') };
   const at = (hh: number, mm: number) => new Date(Date.UTC(2026, 2, 4, hh, mm));
   const count = (event: string, dimension: CounterRow['dimension'], value: string, n: number): CounterRow => ({ event, dimension, value, count: BigInt(n) });
-  const sketch = (dimension: 'total' | 'page' | 'event', value: string, from: number, n: number) => ({ dimension, value, visitors: n, sketch: redisSketch('u', n, from) });
+  const sketch = (dimension: VisitorRow['dimension'], value: string, from: number, n: number) => ({ dimension, value, visitors: n, sketch: redisSketch('u', n, from) });
   const loads: MinuteBatch[] = [
     {
       batchId: 'g-1a',
@@ -478,7 +484,13 @@ function describeGoals(current: () => Warehouse): void {
       site: day.site,
       minute: at(11, 0),
       counters: [count('pageview', 'page', '/thank-you', 1)],
-      visitors: [sketch('total', '', 1_000, 200), sketch('page', '/thank-you', 100, 10)],
+      // Page views' visitors are in their combinations' sketches: a page goal merges them.
+      visitors: [
+        sketch('total', '', 1_000, 200),
+        sketch('combination', combination({ page: '/thank-you', country: 'DE' }), 100, 6),
+        sketch('combination', combination({ page: '/thank-you', country: 'FR' }), 104, 6),
+        sketch('combination', combination({ page: '/pricing' }), 3_000, 50),
+      ],
     },
     // Another site's signups and a minute past the range are not counted.
     { batchId: 'g-other', site: 'other.example', minute: at(10, 1), counters: [count('signup', 'total', '', 9)], visitors: [sketch('event', 'signup', 0, 9)] },

@@ -71,8 +71,10 @@
       "pageview" among the names (0: none),
       then E × (event name, count),
       then G × (event index 1..E, dimension 1..D, F, then F × (field "<event>\31<value>", count)
-               and for dimension 2, the page, and dimension D of page views, the combination,
-               also after the count: count × the visitor id of each event),
+               and for dimension 2 of an event other than page views, the page, also after
+               the count: count × the visitor id of each event; for dimension D of page
+               views, the combination, after the count: the 1-based position of its page among
+               the page views' page entries, then count × the visitor id of each event),
       then V distinct visitor ids (the site HyperLogLog and the live visitors); V = 0 means the
                visitors of the call's sessions (a call of one bucket with the live state on)
     then S × (visitor id, bucket 1..B of the visitor's first hit, entry page, hits)
@@ -140,12 +142,15 @@ for b = 1, bucketCount do
   at = at + 2 * h.e
   h.counters = at
   for _ = 1, h.c do
-    local f = tonumber(ARGV[at + 2])
-    if ARGV[at + 1] == '2' or (ARGV[at + 1] == DS and tonumber(ARGV[at]) == h.pv) then
-      at = at + 3
-      for _ = 1, f do at = at + 2 + num(ARGV[at + 1]) end
+    local e, dim, f = tonumber(ARGV[at]), ARGV[at + 1], tonumber(ARGV[at + 2])
+    -- Entries with visitor ids: other events' pages (field, count, ids) and page views'
+    -- combinations (field, count, page entry, ids).
+    local before = dim == '2' and e ~= h.pv and 2 or dim == DS and e == h.pv and 3
+    at = at + 3
+    if before then
+      for _ = 1, f do at = at + before + num(ARGV[at + 1]) end
     else
-      at = at + 3 + 2 * f
+      at = at + 2 * f
     end
   end
   h.visitors = at
@@ -369,11 +374,16 @@ for b = 1, bucketCount do
     a = a + 2
   end
 
-  -- The page entries also carry their visitors: a page past the guard sends them to the
-  -- "(other)" page HyperLogLog. Page views' pages and referrers are the live view's.
+  -- Other events' page entries carry their visitors: a page past the guard sends them to the
+  -- "(other)" page HyperLogLog. Page views' visitors come with their combinations: each into
+  -- the combination's HyperLogLog, and into its page's only when the combination has none (past
+  -- the guard, or "(other)"), or into the "(other)" page's when the page is past the guard; the
+  -- warehouse merges a page's sketch with its combinations'. Page views' pages and referrers
+  -- are the live view's.
   a = h.counters
   local otherPage = k + 4 + D
   local pageHll = otherPage
+  local viewedPages = {} -- per page entry of page views: its HyperLogLog's key, or otherPage
   for _ = 1, h.c do
     local e, dim, f = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
     local key, name, cut = KEYS[k + 1 + dim], eventNames[e], renamed[e]
@@ -382,7 +392,6 @@ for b = 1, bucketCount do
     a = a + 3
     -- A custom event's visitors: the union of its page entries' (not for a name past the guard).
     local eventIds = dim == 2 and e ~= h.pv and not cut and {}
-    -- The page views' combinations carry their visitors too.
     local combinationIds = dim == D and e == h.pv
     -- A hash at the guard (a site with more combinations a minute than the guard takes) would
     -- write each new value only to take it back: one HMGET tells which of the group's values it
@@ -393,7 +402,7 @@ for b = 1, bucketCount do
       for i = 1, f do
         local field = ARGV[p]
         fields[i] = cut and OTHER .. string.sub(field, cut + 1) or field
-        p = p + 2 + (combinationIds and num(ARGV[p + 1]) or 0)
+        p = p + (combinationIds and 3 + num(ARGV[p + 1]) or 2)
       end
       present = redis.call('HMGET', key, unpack(fields))
     end
@@ -411,17 +420,22 @@ for b = 1, bucketCount do
       else
         overflowed = count_guarded(key, field, other, n, ns)
       end
-      if dim == 2 then
+      if dim == 2 and e == h.pv then
+        pageHll = pageHll + 1
+        viewedPages[j] = overflowed and otherPage or pageHll
+        a = a + 2
+      elseif dim == 2 then
         pageHll = pageHll + 1
         redis.call('PFADD', KEYS[overflowed and otherPage or pageHll], unpack(ARGV, a + 2, a + 1 + n))
         if eventIds then for i = a + 2, a + 1 + n do eventIds[#eventIds + 1] = ARGV[i] end end
         a = a + 2 + n
       elseif combinationIds then
         pageHll = pageHll + 1
-        if not (overflowed or cut) and string.sub(ARGV[a], #name + 2) ~= OTHER then
-          redis.call('PFADD', KEYS[pageHll], unpack(ARGV, a + 2, a + 1 + n))
-        end
-        a = a + 2 + n
+        local sketched = not (overflowed or cut) and string.sub(ARGV[a], #name + 2) ~= OTHER
+        if sketched then redis.call('PFADD', KEYS[pageHll], unpack(ARGV, a + 3, a + 2 + n)) end
+        local page = viewedPages[tonumber(ARGV[a + 2])]
+        if page == otherPage or not sketched then redis.call('PFADD', KEYS[page], unpack(ARGV, a + 3, a + 2 + n)) end
+        a = a + 3 + n
       else
         a = a + 2
       end

@@ -7,8 +7,8 @@
 -- merge the goal's minute sketches (unique_visitors, dimension 'event' or 'page', value the
 -- goal), visitors the site's (dimension 'total'), as in visitors.sql; conversion_rate is
 -- converters / visitors, NULL without visitors. Both are HyperLogLog estimates (about 0.8%).
--- A page's sketch holds every visitor with a hit on it (a page view, or a custom event sent
--- from it), so a page goal's converters are those visitors.
+-- A page goal's converters are the visitors with a hit on the page, as for visitors --page:
+-- its own sketches merged with its page views' combinations' (dimension 'combination').
 WITH conversions AS (
   SELECT coalesce(sum(count), 0) AS conversions
   FROM event_counts
@@ -25,7 +25,8 @@ registers AS (
     FROM unique_visitors
     WHERE site = :site AND minute >= :from AND minute < :to
       AND ((dimension = 'total' AND value = '')
-        OR (dimension = CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR(65535))))
+        OR (dimension = CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR(65535)))
+        OR (CAST(:goal AS VARCHAR(65535)) LIKE '/%' AND dimension = 'combination' AND split_part(value, chr(31), 1) = CAST(:goal AS VARCHAR(65535))))
   ) AS expanded
   GROUP BY audience, packed >> 6
 ),

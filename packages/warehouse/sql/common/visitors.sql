@@ -3,6 +3,9 @@
 -- params: site, from, to, by, page
 -- columns: period, visitors
 -- by: 'hour', 'day', or NULL for the whole range. page: a path, or NULL for the whole site.
+-- A page's visitors (anyone with a hit on it) merge its own sketches (the visitors of custom
+-- events sent from it; before combination sketches, of every hit) with its page views'
+-- combinations' sketches.
 -- Merging is the register-wise maximum over every minute and batch in the period (a minute
 -- loaded as several batches is one set of visitors); rta_hll_estimate (see _migrate.sql) turns
 -- the merged registers into the estimate. Periods without visitors have no row.
@@ -18,8 +21,9 @@ WITH registers AS (
       unnest(registers) AS packed
     FROM unique_visitors
     WHERE site = :site AND minute >= :from AND minute < :to
-      AND dimension = CASE WHEN CAST(:page AS VARCHAR(65535)) IS NULL THEN 'total' ELSE 'page' END
-      AND value = coalesce(CAST(:page AS VARCHAR(65535)), '')
+      AND ((CAST(:page AS VARCHAR(65535)) IS NULL AND dimension = 'total' AND value = '')
+        OR (dimension = 'page' AND value = CAST(:page AS VARCHAR(65535)))
+        OR (dimension = 'combination' AND split_part(value, chr(31), 1) = CAST(:page AS VARCHAR(65535))))
   ) AS expanded
   GROUP BY period, packed >> 6
 )

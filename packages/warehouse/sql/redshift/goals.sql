@@ -17,7 +17,8 @@ merged AS (
   FROM unique_visitor_registers
   WHERE site = :site AND minute >= :from AND minute < :to
     AND ((dimension = 'total' AND value = '')
-      OR (dimension = CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR(65535))))
+      OR (dimension = CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR(65535)))
+      OR (CAST(:goal AS VARCHAR(65535)) LIKE '/%' AND dimension = 'combination' AND split_part(value, chr(31), 1) = CAST(:goal AS VARCHAR(65535))))
   GROUP BY 1, 2
 ),
 estimates AS (

@@ -24,7 +24,8 @@ estimates AS (
     FROM unique_visitors
     WHERE site = :site AND minute >= :from AND minute < :to
       AND ((dimension = 'total' AND value = '')
-        OR (dimension = CASE WHEN CAST(:goal AS VARCHAR) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR)))
+        OR (dimension = CASE WHEN CAST(:goal AS VARCHAR) LIKE '/%' THEN 'page' ELSE 'event' END AND value = CAST(:goal AS VARCHAR))
+        OR (CAST(:goal AS VARCHAR) LIKE '/%' AND dimension = 'combination' AND split_part(value, chr(31), 1) = CAST(:goal AS VARCHAR)))
     GROUP BY 1
   ) AS per_audience
 )
