@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
+import { runNamedQuery } from '@rta/warehouse';
 import { warehouseFixtures } from '../support/warehouses.js';
 import { inParallel } from '../support/http-client.js';
 import { flushOnce, startTestTracker } from '../support/pipeline.js';
@@ -59,8 +60,18 @@ describe('cardinality guard', () => {
         { event: 'visit', dimension: 'entry_page', values: 3_000, n: 3_000 },
         { event: 'visit', dimension: 'total', values: 1, n: 3_000 },
       ]);
-      const [sketches] = await warehouse.query("SELECT count(*) AS n FROM unique_visitors WHERE dimension = 'page'");
-      expect(sketches).toEqual({ n: MAX + 1 });
+      // Page views' visitors are in their combinations' sketches (one per path here, as many as
+      // the guard takes); past the guard, where pages are too, in the "(other)" page's.
+      const sketches = await warehouse.query("SELECT dimension, count(*) AS n FROM unique_visitors WHERE dimension IN ('page', 'combination') GROUP BY dimension ORDER BY dimension");
+      expect(sketches).toEqual([
+        { dimension: 'combination', n: MAX },
+        { dimension: 'page', n: 1 },
+      ]);
+      const [otherSketch] = await warehouse.query("SELECT value FROM unique_visitors WHERE dimension = 'page'");
+      expect(otherSketch).toEqual({ value: '(other)' });
+      // A page's visitors: its combinations' sketches merged with its own.
+      const day = { site: SITE, from: new Date(T0 - 60_000), to: new Date(T0 + 60_000) };
+      expect((await runNamedQuery(warehouse, 'visitors', { ...day, page: '/flood/7' })).map((r) => Number(r.visitors))).toEqual([1]);
     } finally {
       await tracker.close();
       await warehouse.close();

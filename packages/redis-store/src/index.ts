@@ -10,6 +10,7 @@ export {
 export {
   AnalyticsKeys,
   BucketKeys,
+  COMBINATION_SEPARATOR,
   DIMENSIONS,
   ENGAGED_VISIT_EVENT,
   LiveKeys,

@@ -2,8 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyTrust, type ProxyTrustSetting } from '../src/proxy-trust.js';
 import { LOGIN_THROTTLE } from '../src/token-gate.js';
-import { DESKTOP, TOKEN, startTracker, type RunningTracker } from './support.js';
-import { pageDigest } from '@rta/redis-store';
+import { DESKTOP, TOKEN, pageVisitors, startTracker, type RunningTracker } from './support.js';
 
 const request = (socket: string, forwardedFor?: string) =>
   ({ socket: { remoteAddress: socket }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } }) as unknown as IncomingMessage;
@@ -56,7 +55,7 @@ describe.each<[string, ProxyTrustSetting]>([
     const other = await fetch(`${running.base}/p.gif?site=example.com&path=/spoof`, { headers: { 'user-agent': DESKTOP, 'x-forwarded-for': '10.9.0.1, 198.51.100.1' } });
     expect(other.status).toBe(200);
     const bucket = running.tracker.store.keys.bucket({ site: 'example.com', minute: Date.UTC(2026, 5, 1, 12, 0) });
-    expect(await running.redis.pfcount(bucket.pageHll(pageDigest('/spoof'), 0))).toBe(2);
+    expect(await pageVisitors(running.redis, bucket, '/spoof')).toBe(2);
   });
 
   it('do not get around the token throttle', async () => {

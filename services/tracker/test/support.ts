@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { COMBINATION_SEPARATOR, pageDigest, type BucketKeys } from '@rta/redis-store';
 import { createTracker, type Tracker, type TrackerOptions } from '../src/index.js';
 import { REDIS_URL, deleteKeysOf, randomPrefix } from '../../../test/support/redis.js';
 
@@ -48,4 +49,14 @@ export async function startTracker(options: Partial<TrackerOptions> & { prefix?:
       redis.disconnect();
     },
   };
+}
+
+/**
+ * Visitors of a page in a bucket generation, as the warehouse merges them: the page's
+ * HyperLogLog with those of its page views' combinations (PFCOUNT of their union).
+ */
+export async function pageVisitors(redis: Redis, bucket: BucketKeys, page: string, generation = 0): Promise<number> {
+  const fields = await redis.hkeys(bucket.counter('combination', generation));
+  const combinations = fields.filter((f) => f.startsWith(`pageview${COMBINATION_SEPARATOR}${page}${COMBINATION_SEPARATOR}`)).map((f) => f.slice(f.indexOf(COMBINATION_SEPARATOR) + 1));
+  return redis.pfcount(bucket.pageHll(pageDigest(page), generation), ...combinations.map((c) => bucket.combinationHll(pageDigest(c), generation)));
 }
