@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateEvent, type RawEvent, type RequestContext } from '../src/index.js';
+import { validateEvent, visitorId, type RawEvent, type RequestContext } from '../src/index.js';
 
 const DESKTOP = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
 const context: RequestContext = { userAgent: DESKTOP, ip: '192.0.2.1', receivedAt: 0 };
@@ -9,6 +9,15 @@ const valid = (raw: RawEvent, ctx = context) => {
   if (!result.ok) throw new Error(result.reason);
   return result.event;
 };
+
+describe('visitorId', () => {
+  // Pinned to what earlier versions computed: another digest in the middle of a day would make
+  // every visitor of that day a second one after an upgrade.
+  it('is the first 22 characters of base64url SHA-256 over salt, site, address and user agent joined by NUL', () => {
+    expect(visitorId({ salt: 'salt-1', site: 'example.com', ip: '203.0.113.7', userAgent: 'Mozilla/5.0' })).toBe('h:MwSM431obiZ-Y7OO8hQD_x');
+    expect(visitorId({ uid: 'user-7', salt: 'salt-1', site: 'example.com', ip: '203.0.113.7', userAgent: 'Mozilla/5.0' })).toBe('u:user-7');
+  });
+});
 
 describe('validateEvent', () => {
   it('derives referrer host, device and utm from the page URL', () => {

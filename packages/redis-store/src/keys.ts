@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Counter dimensions, in the order the track script takes them. `entry_page` is written only for
@@ -304,7 +304,7 @@ export class LiveKeys {
 
 /** How a page enters its HyperLogLog's key name: as a digest, never as text from a request. */
 export function pageDigest(page: string): string {
-  return createHash('sha1').update(page).digest('base64url');
+  return hash('sha1', page, 'base64url');
 }
 
 let lastMinute = NaN;

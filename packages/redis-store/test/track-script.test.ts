@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { AnalyticsKeys, AnalyticsStore, minuteId, minuteOf, type EventWrite } from '../src/index.js';
+import { AnalyticsKeys, AnalyticsStore, minuteId, minuteOf, pageDigest, type EventWrite } from '../src/index.js';
 import { siteCall } from '../src/site-call.js';
 import { scanKeys } from '../../../test/support/redis.js';
 import { callScript, defineScripts } from '../src/scripts.js';
@@ -32,6 +32,10 @@ afterEach(async () => {
 afterAll(() => redis.disconnect());
 
 describe('the track script', () => {
+  it("names a page's keys by the page's base64url SHA-1, as earlier versions did (keys outlive an upgrade)", () => {
+    expect(pageDigest('/pricing')).toBe('od5SSQJNoxYbbQlOXS7r5jWDWzI');
+  });
+
   it("keeps a sketch of each custom event's visitors across its pages and buckets, none for page views or a name past the guard", async () => {
     prefix = `t${randomBytes(5).toString('hex')}`;
     const store = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 4, live: {} });

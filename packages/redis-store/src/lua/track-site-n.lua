@@ -35,7 +35,8 @@
       k+3+D       the site's HyperLogLog of the generation
       k+4+D       the "(other)" page HyperLogLog of the generation
       k+5+D…      per counter group of dimension 2 (page) in order: the page HyperLogLog of each
-                  of its entries, then, for an event other than page views, the event's
+                  of its entries (for page views, where their combinations' visitors go when
+                  those have no HyperLogLog), then, for an event other than page views, the event's
                   HyperLogLog (its visitors, for goals' unique converters); and per entry of
                   the page views' group of dimension D (combination), its HyperLogLog (the
                   visitors under any filters), in the order of the groups
@@ -106,8 +107,9 @@
   window, entry page "(other)", never engaged), so memory stays bounded under a flood.
 
   Past the guard, a new value is counted as "(other)" and its visitors go to the "(other)" page
-  HyperLogLog (a combination's to none: filtered figures leave "(other)" out); a new event name
-  past the guard on the total hash becomes the event "(other)".
+  HyperLogLog (a page view combination's to its page's: filtered figures leave "(other)" out,
+  a page's visitors do not); a new event name past the guard on the total hash becomes the
+  event "(other)".
 
   Returns { 1, sessions capped, 1 while earlier-version sessions may exist else 0 } when written,
   { 2 } when the call marker says it was applied already, { 0, generation of bucket 1, …,
