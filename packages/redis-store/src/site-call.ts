@@ -40,7 +40,7 @@ export interface SiteCallContext {
   generation(minute: number): number;
   /** Page digest (memoised by the caller); also names event HyperLogLogs. */
   digest(page: string): string;
-  /** The same digest of a `combination` value (memoised apart: combinations are many more than pages). */
+  /** The same digest of a `combination` value. */
   combinationDigest(value: string): string;
   /** Unique per call (its marker) and per generation the call may create (its token). */
   callId: string;

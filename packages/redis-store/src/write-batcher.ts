@@ -96,7 +96,6 @@ interface SiteQueue {
 export class WriteBatcher {
   private readonly queues = new Map<string, SiteQueue>();
   private readonly pageDigests = new Map<string, string>();
-  private readonly combinationDigests = new Map<string, string>();
   /** Per site, minute → the generation this process last saw current (absent: 0). */
   private readonly generations = new Map<string, Map<number, number>>();
   /** When this process last put each site into the index of sites (ms). */
@@ -168,7 +167,9 @@ export class WriteBatcher {
         keys: this.keys,
         generation: (minute) => generations.get(minute) ?? 0,
         digest: (page) => memo(this.pageDigests, page, CACHE_LIMIT, pageDigest),
-        combinationDigest: (value) => memo(this.combinationDigests, value, CACHE_LIMIT, pageDigest),
+        // Not memoised: combinations rarely repeat across calls (a call has each once), and a
+        // cache of them cost more than the hash (crypto.hash, under a microsecond).
+        combinationDigest: pageDigest,
         callId,
         token: (this.nextToken++ % 2 ** 48).toString(16).padStart(12, '0'),
         earlierSessions: !this.noEarlierSessions.has(batch.site),
