@@ -483,7 +483,15 @@ function describeGoals(current: () => Warehouse): void {
       batchId: 'g-2',
       site: day.site,
       minute: at(11, 0),
-      counters: [count('pageview', 'page', '/thank-you', 1)],
+      counters: [
+        count('pageview', 'page', '/thank-you', 1),
+        // The page goal's sources: its page views' combinations (another page's are not).
+        { event: 'pageview', dimension: 'combination', value: combination({ page: '/thank-you', referrer: 'ads.example' }), count: 3n },
+        { event: 'pageview', dimension: 'combination', value: combination({ page: '/thank-you', referrer: '(direct)', country: 'FR' }), count: 1n },
+        { event: 'pageview', dimension: 'combination', value: combination({ page: '/thank-you', referrer: 'ads.example', country: 'DE' }), count: 1n },
+        { event: 'pageview', dimension: 'combination', value: combination({ page: '/pricing', referrer: 'ads.example' }), count: 9n },
+        { event: 'signup', dimension: 'combination', value: combination({ page: '/thank-you', referrer: 'mail.example' }), count: 9n },
+      ],
       // Page views' visitors are in their combinations' sketches: a page goal merges them.
       visitors: [
         sketch('total', '', 1_000, 200),
@@ -515,7 +523,7 @@ function describeGoals(current: () => Warehouse): void {
     for (const goal of goals) expect(Number(goal.conversion_rate)).toBeCloseTo(Number(goal.converters) / Number(goal.visitors), 9);
 
     const rows = async (name: string) => (await runNamedQuery(warehouse, name, { ...day, goals: ['signup', '/thank-you'] })).map((r) => Object.values(r).map(String).join(' '));
-    expect(await rows('goal-sources')).toEqual(['signup news.example 4', 'signup (direct) 1']);
+    expect(await rows('goal-sources')).toEqual(['signup news.example 4', 'signup (direct) 1', '/thank-you ads.example 4', '/thank-you (direct) 1']);
     expect(await rows('goal-pages')).toEqual(['signup /pricing 4', 'signup /docs 1', '/thank-you /thank-you 5']);
     // From 11:00 only the last minute counts.
     const later = await runNamedQuery(warehouse, 'goals', { ...day, from: at(11, 0), goals: ['signup', '/thank-you'] });

@@ -75,7 +75,7 @@ export interface History {
     operatingSystems: Array<{ value: string; pageviews: number }>;
     /** One row per goal of the site, in their order; empty without goals. */
     goals: GoalRow[];
-    /** Conversions of each event goal per source and per page (the `goal-sources` and `goal-pages` queries). */
+    /** Conversions of each goal per source and per page (the `goal-sources` and `goal-pages` queries). */
     goalSources: Array<{ goal: string; value: string; conversions: number }>;
     goalPages: Array<{ goal: string; value: string; conversions: number }>;
   };

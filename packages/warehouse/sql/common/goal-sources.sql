@@ -1,11 +1,20 @@
 -- name: goal-sources
--- answers: Conversions of an event goal per source (referrer host, `(direct)` without one) over [from, to), one list per goal; a page goal has none (page views are counted per page and per referrer, not per pair).
+-- answers: Conversions of a goal per source (referrer host, `(direct)` without one) over [from, to), one list per goal.
 -- params: site, from, to, goal, limit
 -- columns: goal, source, conversions
-SELECT CAST(:goal AS VARCHAR(65535)) AS goal, value AS source, sum(count) AS conversions
-FROM event_counts
-WHERE site = :site AND event = CAST(:goal AS VARCHAR(65535)) AND dimension = 'referrer'
-  AND minute >= :from AND minute < :to
-GROUP BY value
+-- An event goal's sources are its referrer counters; a page goal's, its page views' `combination`
+-- rows (page first, referrer second), from the minutes loaded by the first version that keeps
+-- them and without the page views of combinations past the cardinality guard.
+SELECT CAST(:goal AS VARCHAR(65535)) AS goal, source, sum(count) AS conversions
+FROM (
+  SELECT CASE WHEN dimension = 'combination' THEN split_part(value, chr(31), 2) ELSE value END AS source, count
+  FROM event_counts
+  WHERE site = :site AND minute >= :from AND minute < :to
+    AND CASE WHEN CAST(:goal AS VARCHAR(65535)) LIKE '/%'
+      THEN event = 'pageview' AND dimension = 'combination' AND value <> '(other)' AND split_part(value, chr(31), 1) = CAST(:goal AS VARCHAR(65535))
+      ELSE event = CAST(:goal AS VARCHAR(65535)) AND dimension = 'referrer'
+    END
+) AS sources
+GROUP BY source
 ORDER BY conversions DESC, source
 LIMIT :limit
