@@ -1,6 +1,6 @@
 /**
  * `pnpm bench:memory`: Redis memory per live session, per distinct page and per distinct
- * referrer of a minute, measured as `used_memory` deltas on a redis-server of its own (nothing
+ * referrer of a minute (each with the distinct combination it makes), measured as `used_memory` deltas on a redis-server of its own (nothing
  * else writes to it), for the README's memory formula.
  */
 import { Redis } from 'ioredis';
@@ -30,9 +30,10 @@ async function perItem(what: string, make: (i: number) => EventWrite, live: bool
 try {
   console.log(`Redis ${/redis_version:(\S+)/.exec(await redis.info('server'))![1]}, ${N} items each, used_memory delta per item:`);
   await perItem('live session (a new visitor, counters only in this minute)', (i) => ({ ...base, visitorId: `h:${'x'.repeat(20)}${i}` }), true);
-  await perItem('distinct page of a minute (counter, page HyperLogLog, live)', (i) => ({ ...base, path: `/articles/${i}` }), true);
+  // Each distinct page or referrer also makes a distinct combination: its counter and HyperLogLog.
+  await perItem('distinct page of a minute (counters, HyperLogLog, live)', (i) => ({ ...base, path: `/articles/${i}` }), true);
   await perItem('distinct page of a minute, counters only (no live view)', (i) => ({ ...base, path: `/articles/${i}` }), false);
-  await perItem('distinct referrer of a minute (counter, live)', (i) => ({ ...base, referrer: `site-${i}.example` }), true);
+  await perItem('distinct referrer of a minute (counters, HyperLogLog, live)', (i) => ({ ...base, referrer: `site-${i}.example` }), true);
 } finally {
   redis.disconnect();
   await server.stop();
