@@ -4,7 +4,7 @@ export { timeoutDefaults, withDeadline, type WarehouseTimeouts } from './timeout
 export { compileNamedParams, normalizeValue, type PlaceholderStyle } from './named-params.js';
 export { readSql, splitStatements, listQueries, type QueryPackEntry } from './sql-files.js';
 export { OUTPUT_FORMATS, formatRows, formatTime, isOutputFormat, type OutputFormat } from './query-output.js';
-export { VISITOR_PERIODS, filterError, filtersPageAlone, parseFilters, runNamedQuery, type NamedQueryParams, type VisitorPeriod } from './query-pack.js';
+export { VISITOR_PERIODS, filterError, filtersPageAlone, parseFilters, runNamedQuery, unsketchedMinutes, type NamedQueryParams, type VisitorPeriod } from './query-pack.js';
 export { MAX_STORED_GOALS, removeStoredGoal, siteGoals, storeGoal, storedGoals } from './stored-goals.js';
 export {
   PACKED_RANK_BITS,

@@ -94,6 +94,15 @@ export function filterError(query: { name: string; params: readonly string[] }, 
     : `query "${query.name}" cannot be filtered: the filtered-* queries take filters`;
 }
 
+/**
+ * Minutes of [from, to) whose page views have combination counts but no combination sketches
+ * (loaded before the version that keeps them): `filtered-visitors` would count too few there.
+ */
+export async function unsketchedMinutes(warehouse: Warehouse, site: string, from: Date, to: Date): Promise<number> {
+  const [row] = await warehouse.query(readSql(warehouse.dialect, '_unsketched-minutes'), { site, from, to });
+  return Number(row?.minutes ?? 0);
+}
+
 /** Whether the only filter is one on the page (then the page's sketches give its visitors). */
 export function filtersPageAlone(filters: Filters): boolean {
   return filters.page !== undefined && Object.keys(filters).length === 1;

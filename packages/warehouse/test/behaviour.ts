@@ -12,6 +12,7 @@ import {
   runNamedQuery,
   storeGoal,
   storedGoals,
+  unsketchedMinutes,
   type CounterRow,
   type FilterDimension,
   type Filters,
@@ -409,6 +410,21 @@ function describeVisitorMerging(current: () => Warehouse): void {
     await expect(runNamedQuery(warehouse, 'visitors', { ...day, filters: { page: '/a', country: 'DE' } })).rejects.toThrow('query "visitors" takes a filter on the page alone');
     await expect(runNamedQuery(warehouse, 'visitors', { ...day, page: '/b', filters: { page: '/a' } })).rejects.toThrow('takes a filter on the page alone');
     await expect(runNamedQuery(warehouse, 'top-pages', { ...day, filters: { country: 'DE' } })).rejects.toThrow('query "top-pages" cannot be filtered');
+  });
+
+  it('counts the minutes whose page views have combination counts but no combination sketch', async () => {
+    const warehouse = current();
+    const site = 'unsketched.example';
+    const value = combination({ page: '/', referrer: '(direct)' });
+    const counter = (event: string, v: string): CounterRow => ({ event, dimension: 'combination', value: v, count: 2n });
+    const load = (batchId: string, minute: Date, counters: CounterRow[], visitors: VisitorRow[] = []) => warehouse.load({ batchId, site, minute, counters, visitors });
+    await load('us-1', at(10, 0), [counter('pageview', value)], [{ dimension: 'combination', value, visitors: 2, sketch: redisSketch('u', 2) }]);
+    await load('us-2', at(10, 1), [counter('pageview', value)]); // loaded before combination sketches
+    await load('us-3', at(10, 2), [counter('pageview', '(other)')]); // past the guard: never sketched
+    await load('us-4', at(10, 3), [counter('signup', value)]); // not page views
+    expect(await unsketchedMinutes(warehouse, site, day.from, day.to)).toBe(1);
+    expect(await unsketchedMinutes(warehouse, site, day.from, at(10, 1))).toBe(0);
+    expect(await unsketchedMinutes(warehouse, 'other.example', day.from, day.to)).toBe(0);
   });
 
   it("filtered-visitors merges the sketches of the combinations that match every filter", async () => {

@@ -1,4 +1,4 @@
-import { filtersPageAlone, runNamedQuery, type FilterDimension, type Filters, type QueryRow, type Warehouse } from '@rta/warehouse';
+import { filtersPageAlone, runNamedQuery, unsketchedMinutes, type FilterDimension, type Filters, type QueryRow, type Warehouse } from '@rta/warehouse';
 import type { DateRange } from './date-range.js';
 
 const HOUR = 3_600_000;
@@ -17,8 +17,12 @@ export interface Totals {
   bounces: number | null;
   bounceRate: number | null;
   pagesPerVisit: number | null;
-  /** Unique visitors merged from the minute sketches (the pack's `visitors` or `filtered-visitors` query). */
-  visitors: number;
+  /**
+   * Unique visitors merged from the minute sketches (the pack's `visitors` or `filtered-visitors`
+   * query); null under filters (but the page alone) when the window has minutes loaded before
+   * combination sketches were kept, whose visitors filtered-visitors cannot count.
+   */
+  visitors: number | null;
 }
 
 export interface PeriodRow {
@@ -26,9 +30,9 @@ export interface PeriodRow {
   pageviews: number;
   visits: number | null;
   bounces: number | null;
-  visitors: number;
+  visitors: number | null;
   /** The same period of the previous range (the period its length earlier); null past the previous range's end. */
-  previous: { period: string; pageviews: number; visits: number | null; visitors: number } | null;
+  previous: { period: string; pageviews: number; visits: number | null; visitors: number | null } | null;
 }
 
 /** A goal of the site (GOALS, then those added on the dashboard) over the range (the pack's `goals` query), next to the previous period. */
@@ -51,10 +55,10 @@ export interface History {
   /**
    * What the history is filtered by (the dashboard's chips). With filters, every count is of the
    * page views (and goal conversions) that match all of them, from the `combination` rows, and
-   * visitors are those of these page views (`filtered-visitors`: the combinations' sketches), or
-   * under a filter on the page alone the page's (`visitors`: its sketches, visitors with any
-   * event on it); visits, bounces, entry pages and converters are not kept per combination and
-   * are null or empty.
+   * visitors are those of these page views (`filtered-visitors`: the combinations' sketches;
+   * null for a window with minutes from before those sketches), or under a filter on the page
+   * alone the page's (`visitors`, visitors with any event on it); visits, bounces, entry pages
+   * and converters are not kept per combination and are null or empty.
    */
   filters: Filters;
   range: {
@@ -110,6 +114,14 @@ export async function readHistory(
   const visitorsQuery = filtersPageAlone(filters) ? 'visitors' : 'filtered-visitors';
   type Window = { from: Date; to: Date };
   const slot = limiter(HISTORY_QUERIES_IN_FLIGHT);
+  /** Whether filtered-visitors can count a window's visitors: asked once per window (its totals and series share it). */
+  const sketched = new Map<Window, Promise<boolean>>();
+  const visitorsKnown = (window: Window): Promise<boolean> => {
+    if (visitorsQuery === 'visitors') return Promise.resolve(true);
+    let known = sketched.get(window);
+    if (!known) sketched.set(window, (known = slot(() => unsketchedMinutes(warehouse, site, window.from, window.to)).then((n) => n === 0)));
+    return known;
+  };
   const run = (name: string, params: Window & { by?: 'hour' | 'day'; dimension?: FilterDimension; event?: string; filters?: Filters }) =>
     slot(() => runNamedQuery(warehouse, name, { site, limit: top, goals, filters, ...params }));
   const goalsOf = async (window: Window): Promise<QueryRow[]> => {
@@ -129,8 +141,8 @@ export async function readHistory(
     goals.length === 0 || filtered ? [] : (await run(name, window)).map((r) => ({ goal: String(r.goal), value: String(r[column]), conversions: num(r.conversions) }));
   const totalsOf = async (window: Window): Promise<Totals> => {
     if (filtered) {
-      const [[t], [v]] = await Promise.all([run('filtered-traffic', window), run(visitorsQuery, window)]);
-      return { pageviews: num(t?.events), visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: num(v?.visitors) };
+      const [[t], [v], known] = await Promise.all([run('filtered-traffic', window), run(visitorsQuery, window), visitorsKnown(window)]);
+      return { pageviews: num(t?.events), visits: null, bounces: null, bounceRate: null, pagesPerVisit: null, visitors: known ? num(v?.visitors) : null };
     }
     const [[t], [v]] = await Promise.all([run('traffic', window), run('visitors', window)]);
     return {
@@ -145,8 +157,8 @@ export async function readHistory(
   const perPeriod = async (window: Window) => {
     const by = { ...window, by: range.by };
     if (filtered) {
-      const [traffic, visitors] = await Promise.all([run('filtered-traffic', by).then(byPeriod), run(visitorsQuery, by).then(byPeriod)]);
-      return (period: string) => ({ period, pageviews: num(traffic.get(period)?.events), visits: null, bounces: null, visitors: num(visitors.get(period)?.visitors) });
+      const [traffic, visitors, known] = await Promise.all([run('filtered-traffic', by).then(byPeriod), run(visitorsQuery, by).then(byPeriod), visitorsKnown(window)]);
+      return (period: string) => ({ period, pageviews: num(traffic.get(period)?.events), visits: null, bounces: null, visitors: known ? num(visitors.get(period)?.visitors) : null });
     }
     const [traffic, visitors] = await Promise.all([run('traffic', by).then(byPeriod), run('visitors', by).then(byPeriod)]);
     return (period: string) => {

@@ -88,6 +88,22 @@ describe('a filtered history', () => {
     expect(onHome.range.goals.map((g) => [g.goal, g.conversions])).toEqual([['/pricing', 0]]);
   });
 
+  it('has no filtered visitors for a window with minutes loaded before combination sketches', async () => {
+    // Yesterday's minute as the version before combination sketches loaded it: the combination
+    // counters, and the page's sketch of every hit.
+    const site = 'upgraded.example';
+    await warehouse.load({ batchId: 'up-today', site, minute: new Date('2026-03-10T09:00Z'), counters: [row('pageview', { ...de, page: '/' }, 4)], visitors: [visitors({ ...de, page: '/' }, 0, 3)] });
+    await warehouse.load({ batchId: 'up-yesterday', site, minute: new Date('2026-03-09T10:00Z'), counters: [row('pageview', { ...de, page: '/' }, 5)], visitors: [{ dimension: 'page', value: '/', visitors: 2, sketch: redisSketch('v', 2, 50) }] });
+    const range = resolveRange({ range: 'today' }, NOW);
+    const history = await readHistory(warehouse, site, range, [], 10, { country: 'DE' });
+    expect([history.range.totals.visitors, history.previous.totals.visitors, history.change.visitors]).toEqual([3, null, null]);
+    expect([history.range.totals.pageviews, history.previous.totals.pageviews]).toEqual([4, 5]);
+    const nine = history.series.find((s) => s.period === '2026-03-10T09:00:00.000Z')!;
+    expect(nine).toMatchObject({ pageviews: 4, visitors: 3, previous: { pageviews: 0, visitors: null } });
+    // A filter on the page alone reads the page's visitors, which those minutes have.
+    expect((await readHistory(warehouse, site, range, [], 10, { page: '/' })).previous.totals.visitors).toBe(2);
+  });
+
   it(`runs its queries side by side, at most ${HISTORY_QUERIES_IN_FLIGHT} at once, with the answer of one at a time`, async () => {
     let inFlight = 0;
     let most = 0;
