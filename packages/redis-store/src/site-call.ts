@@ -161,10 +161,12 @@ interface EventGroup {
   /** Page → its position among them (1-based) and the visitor id of each of its events. */
   pages: Map<string, { position: number; ids: string[] }>;
   /**
-   * Page views only: combination → the position of its page among `pages` (1-based) and the
-   * visitor id of each of its events (its HyperLogLog; the script falls back to the page's).
+   * Page views only: per combination value, the position of its page among `pages` (1-based)
+   * and the visitor id of each of its events (its HyperLogLog; the script falls back to the
+   * page's). Keyed by the value, but `(other)` (overlong combinations) once per page, so that
+   * each page gets its own visitors back.
    */
-  combinations: Map<string, { page: number; ids: string[] }> | undefined;
+  combinations: Map<string, { value: string; page: number; ids: string[] }> | undefined;
 }
 
 /**
@@ -184,7 +186,7 @@ function bucketPart(
   for (const e of events) {
     let g = groups.get(e.event);
     if (!g) {
-      const combinations = e.event === PAGEVIEW_EVENT ? new Map<string, { page: number; ids: string[] }>() : undefined;
+      const combinations = e.event === PAGEVIEW_EVENT ? new Map<string, { value: string; page: number; ids: string[] }>() : undefined;
       g = { index: groups.size + 1, count: 0, values: new Map(EVENT_DIMENSIONS.map((d) => [d, new Map()])), pages: new Map(), combinations };
       groups.set(e.event, g);
     }
@@ -205,9 +207,10 @@ function bucketPart(
     if (!g.combinations) add(g.values.get(COMBINATION)!, combination(e));
     else {
       const value = combination(e);
-      const c = g.combinations.get(value);
+      const key = value === OTHER ? `${OTHER}${COMBINATION_SEPARATOR}${e.path}` : value;
+      const c = g.combinations.get(key);
       if (c) c.ids.push(e.visitorId);
-      else g.combinations.set(value, { page: page.position, ids: [e.visitorId] });
+      else g.combinations.set(key, { value, page: page.position, ids: [e.visitorId] });
     }
     if (!at.visitorsFromSessions) visitors.add(e.visitorId);
     if (e.event === PAGEVIEW_EVENT) pageviews++;
@@ -247,7 +250,7 @@ function bucketPart(
     // Last of the group, after the HyperLogLogs of its pages: the script takes keys in this order.
     if (g.combinations) {
       args.push(g.index, COMBINATION, g.combinations.size);
-      for (const [value, { page, ids }] of g.combinations) {
+      for (const { value, page, ids } of g.combinations.values()) {
         at.keys.push(at.bucket.combinationHll(at.combinationDigest(value), at.generation));
         args.push(prefix + value, ids.length, page);
         for (const id of ids) args.push(id);

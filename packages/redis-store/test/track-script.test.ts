@@ -77,17 +77,24 @@ describe('the track script', () => {
     // C1 twice by u:1 and once by u:2; C2, C3 take the guard's other places; C4, C5 are past it.
     await store.track([at('C1', 'u:1'), at('C1', 'u:2'), at('C1', 'u:1'), at('C2', 'u:3'), at('C3', 'u:4'), at('C4', 'u:5'), at('C5', 'u:6')]);
     // The hash is full: known combinations still add their visitors, new ones none.
-    await store.track([at('C2', 'u:7'), at('C3', 'u:3'), at('C6', 'u:8'), event({ path: `/${'x'.repeat(2_100)}`, visitorId: 'u:9' })]);
+    // Two overlong combinations of two pages: each page gets its own visitor back.
+    await store.track([
+      at('C2', 'u:7'),
+      at('C3', 'u:3'),
+      at('C6', 'u:8'),
+      event({ path: `/${'x'.repeat(2_100)}`, visitorId: 'u:9' }),
+      event({ path: `/${'y'.repeat(2_100)}`, visitorId: 'u:10' }),
+    ]);
     const claim = (await store.claim({ site: 'example.com', minute: minuteOf(T0) }))!;
     const batch = await store.readClaim(claim);
     const combination = (country: string) => ['/', '(direct)', 'desktop', country, '', '', '', '', ''].join('\x1f');
     const sketches = Object.fromEntries(batch.visitors.filter((v) => v.dimension === 'combination').map((v) => [v.value, v.visitors]));
     expect(sketches).toEqual({ [combination('C1')]: 2, [combination('C2')]: 2, [combination('C3')]: 2 });
-    // u:5, u:6, u:8 (past the guard) and u:9 (the overlong combination's page is its own).
+    // u:5, u:6, u:8 (past the guard), and u:9 and u:10 on their overlong combinations' pages.
     const pages = Object.fromEntries(batch.visitors.filter((v) => v.dimension === 'page').map((v) => [v.value.slice(0, 8), v.visitors]));
-    expect(pages).toEqual({ '/': 3, [`/${'x'.repeat(7)}`]: 1 });
+    expect(pages).toEqual({ '/': 3, [`/${'x'.repeat(7)}`]: 1, [`/${'y'.repeat(7)}`]: 1 });
     const counts = Object.fromEntries(batch.counters.filter((c) => c.dimension === 'combination').map((c) => [c.value, Number(c.count)]));
-    expect(counts).toEqual({ [combination('C1')]: 3, [combination('C2')]: 2, [combination('C3')]: 2, '(other)': 4 });
+    expect(counts).toEqual({ [combination('C1')]: 3, [combination('C2')]: 2, [combination('C3')]: 2, '(other)': 5 });
     await store.deleteClaim(claim, batch);
     expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':uc:'))).toEqual([]);
   });
