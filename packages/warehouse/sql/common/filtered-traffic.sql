@@ -11,11 +11,7 @@
 SELECT period, sum(count) AS events
 FROM (
   SELECT
-    CASE CAST(:by AS VARCHAR(65535))
-      WHEN 'hour' THEN date_trunc('hour', minute)
-      WHEN 'day' THEN date_trunc('day', minute)
-      ELSE CAST(:from AS TIMESTAMP)
-    END AS period,
+    -- include: _period
     count
   FROM (
     SELECT

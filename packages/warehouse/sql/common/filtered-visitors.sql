@@ -11,11 +11,7 @@ WITH registers AS (
   SELECT period, packed >> 6 AS register_index, max(packed & 63) AS register_rank
   FROM (
     SELECT
-      CASE CAST(:by AS VARCHAR(65535))
-        WHEN 'hour' THEN date_trunc('hour', minute)
-        WHEN 'day' THEN date_trunc('day', minute)
-        ELSE CAST(:from AS TIMESTAMP)
-      END AS period,
+      -- include: _period
       unnest(registers) AS packed
     FROM (
       SELECT

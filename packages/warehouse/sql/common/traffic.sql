@@ -21,11 +21,7 @@ FROM (
     sum(CASE WHEN event = 'engaged_visit' THEN count ELSE 0 END) AS engaged_visits
   FROM (
     SELECT
-      CASE CAST(:by AS VARCHAR(65535))
-        WHEN 'hour' THEN date_trunc('hour', minute)
-        WHEN 'day' THEN date_trunc('day', minute)
-        ELSE CAST(:from AS TIMESTAMP)
-      END AS period,
+      -- include: _period
       event,
       count
     FROM event_counts

@@ -9,11 +9,7 @@
 -- is the register-wise maximum, as in `visitors`. Periods without such visitors have no row.
 WITH merged AS (
   SELECT
-    CASE CAST(:by AS VARCHAR(65535))
-      WHEN 'hour' THEN date_trunc('hour', minute)
-      WHEN 'day' THEN date_trunc('day', minute)
-      ELSE CAST(:from AS TIMESTAMP)
-    END AS period,
+    -- include: _period
     register_index,
     max(register_rank) AS register_rank
   FROM (
