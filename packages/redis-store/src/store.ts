@@ -326,11 +326,12 @@ export class AnalyticsStore {
       for (const [field, count] of hashes[d]!) {
         const cut = field.indexOf(FIELD_SEPARATOR);
         if (cut <= 0) continue; // the hash-table marker of track-site-n.lua, not a counter
+        const event = field.slice(0, cut);
         const value = field.slice(cut + 1);
-        counters.push({ event: field.slice(0, cut), dimension, value, count: BigInt(count) });
+        counters.push({ event, dimension, value, count: BigInt(count) });
         if (dimension === 'page') pages.add(value);
-        else if (dimension === 'total') customEvents.add(field.slice(0, cut));
-        else if (dimension === 'combination' && value !== OTHER && field.slice(0, cut) === PAGEVIEW_EVENT) combinations.push(value);
+        else if (dimension === 'total') customEvents.add(event);
+        else if (dimension === 'combination' && value !== OTHER && event === PAGEVIEW_EVENT) combinations.push(value);
       }
     });
     const earlier = new Map<string, ClaimedCounter[]>();
