@@ -16,7 +16,7 @@ const BROWSER = DIMENSIONS.indexOf('browser') + 1;
 const OS = DIMENSIONS.indexOf('os') + 1;
 const COMBINATION = DIMENSIONS.indexOf('combination') + 1;
 /** The dimensions counted per event besides page (entry_page is the store's, from sessions). */
-const EVENT_DIMENSIONS = [REFERRER, DEVICE, UTM_SOURCE, UTM_MEDIUM, UTM_CAMPAIGN, COUNTRY, REGION, CITY, BROWSER, OS, COMBINATION];
+const EVENT_DIMENSIONS = [REFERRER, DEVICE, UTM_SOURCE, UTM_MEDIUM, UTM_CAMPAIGN, COUNTRY, REGION, CITY, BROWSER, OS];
 
 /** How long a call marker outlives its call: longer than any retry of the call. */
 export const CALL_MARKER_SECONDS = 120;
@@ -40,7 +40,7 @@ export interface SiteCallContext {
   generation(minute: number): number;
   /** Page digest (memoised by the caller); also names event HyperLogLogs. */
   digest(page: string): string;
-  /** The same digest of a `combination` value. */
+  /** The same digest of a `combination` value (a custom event's: of its whole field). */
   combinationDigest(value: string): string;
   /** Unique per call (its marker) and per generation the call may create (its token). */
   callId: string;
@@ -161,12 +161,12 @@ interface EventGroup {
   /** Page → its position among them (1-based) and the visitor id of each of its events. */
   pages: Map<string, { position: number; ids: string[] }>;
   /**
-   * Page views only: per combination value, the position of its page among `pages` (1-based)
-   * and the visitor id of each of its events (its HyperLogLog; the script falls back to the
-   * page's). Keyed by the value, but `(other)` (overlong combinations) once per page, so that
-   * each page gets its own visitors back.
+   * Per combination value, the position of its page among `pages` (1-based) and the visitor id
+   * of each of its events (its HyperLogLog; for page views the script falls back to the page's).
+   * Keyed by the value, but `(other)` (overlong combinations) once per page, so that each page
+   * gets its own visitors back.
    */
-  combinations: Map<string, { value: string; page: number; ids: string[] }> | undefined;
+  combinations: Map<string, { value: string; page: number; ids: string[] }>;
 }
 
 /**
@@ -186,8 +186,7 @@ function bucketPart(
   for (const e of events) {
     let g = groups.get(e.event);
     if (!g) {
-      const combinations = e.event === PAGEVIEW_EVENT ? new Map<string, { value: string; page: number; ids: string[] }>() : undefined;
-      g = { index: groups.size + 1, count: 0, values: new Map(EVENT_DIMENSIONS.map((d) => [d, new Map()])), pages: new Map(), combinations };
+      g = { index: groups.size + 1, count: 0, values: new Map(EVENT_DIMENSIONS.map((d) => [d, new Map()])), pages: new Map(), combinations: new Map() };
       groups.set(e.event, g);
     }
     g.count++;
@@ -204,14 +203,11 @@ function bucketPart(
     let page = g.pages.get(e.path);
     if (page) page.ids.push(e.visitorId);
     else g.pages.set(e.path, (page = { position: g.pages.size + 1, ids: [e.visitorId] }));
-    if (!g.combinations) add(g.values.get(COMBINATION)!, combination(e));
-    else {
-      const value = combination(e);
-      const key = value === OTHER ? `${OTHER}${COMBINATION_SEPARATOR}${e.path}` : value;
-      const c = g.combinations.get(key);
-      if (c) c.ids.push(e.visitorId);
-      else g.combinations.set(key, { value, page: page.position, ids: [e.visitorId] });
-    }
+    const value = combination(e);
+    const key = value === OTHER ? `${OTHER}${COMBINATION_SEPARATOR}${e.path}` : value;
+    const c = g.combinations.get(key);
+    if (c) c.ids.push(e.visitorId);
+    else g.combinations.set(key, { value, page: page.position, ids: [e.visitorId] });
     if (!at.visitorsFromSessions) visitors.add(e.visitorId);
     if (e.event === PAGEVIEW_EVENT) pageviews++;
   }
@@ -232,14 +228,15 @@ function bucketPart(
   let counterGroups = 0;
   for (const [name, g] of groups) {
     const prefix = `${name}\x1f`;
+    const pageview = name === PAGEVIEW_EVENT;
     args.push(g.index, PAGE, g.pages.size);
     // Page views' pages carry no visitor ids: their combinations do (below).
     for (const [page, { ids }] of g.pages) {
       at.keys.push(at.bucket.pageHll(at.digest(page), at.generation));
       args.push(prefix + page, ids.length);
-      if (!g.combinations) for (const id of ids) args.push(id);
+      if (!pageview) for (const id of ids) args.push(id);
     }
-    if (name !== PAGEVIEW_EVENT) at.keys.push(at.bucket.eventHll(at.digest(name), at.generation));
+    if (!pageview) at.keys.push(at.bucket.eventHll(at.digest(name), at.generation));
     counterGroups++;
     for (const [dimension, values] of g.values) {
       if (values.size === 0) continue;
@@ -248,15 +245,14 @@ function bucketPart(
       counterGroups++;
     }
     // Last of the group, after the HyperLogLogs of its pages: the script takes keys in this order.
-    if (g.combinations) {
-      args.push(g.index, COMBINATION, g.combinations.size);
-      for (const { value, page, ids } of g.combinations.values()) {
-        at.keys.push(at.bucket.combinationHll(at.combinationDigest(value), at.generation));
-        args.push(prefix + value, ids.length, page);
-        for (const id of ids) args.push(id);
-      }
-      counterGroups++;
+    // A page view's combination HyperLogLog is named by the value, another event's by the field.
+    args.push(g.index, COMBINATION, g.combinations.size);
+    for (const { value, page, ids } of g.combinations.values()) {
+      at.keys.push(at.bucket.combinationHll(at.combinationDigest(pageview ? value : prefix + value), at.generation));
+      args.push(prefix + value, ids.length, page);
+      for (const id of ids) args.push(id);
     }
+    counterGroups++;
   }
   args[8] = counterGroups;
   for (const id of visitors) args.push(id);

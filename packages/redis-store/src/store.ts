@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { estimateRedisHll } from '@rta/hll';
 import {
   AnalyticsKeys,
+  COMBINATION_MAX_LENGTH,
   DIMENSIONS,
   ENGAGED_VISIT_EVENT,
   PAGEVIEW_EVENT,
@@ -67,7 +68,7 @@ export interface ClaimedBatch {
   events: number;
   counters: ClaimedCounter[];
   /** `combination`: the page views' visitors of one combination value (not for `(other)`). */
-  visitors: Array<{ dimension: 'total' | 'page' | 'event' | 'combination'; value: string; visitors: number; sketch: Uint8Array }>;
+  visitors: Array<{ dimension: 'total' | 'page' | 'event' | 'combination' | 'event_combination'; value: string; visitors: number; sketch: Uint8Array }>;
   /**
    * Engaged visits of visits that started in an earlier minute, by that minute: they belong to
    * the minute the visit started, and load as batches of their own (`<batch id>+<minute id>`).
@@ -322,6 +323,7 @@ export class AnalyticsStore {
     const pages = new Set<string>();
     const customEvents = new Set<string>();
     const combinations: string[] = [];
+    const eventCombinations: string[] = [];
     DIMENSIONS.forEach((dimension, d) => {
       for (const [field, count] of hashes[d]!) {
         const cut = field.indexOf(FIELD_SEPARATOR);
@@ -331,7 +333,10 @@ export class AnalyticsStore {
         counters.push({ event, dimension, value, count: BigInt(count) });
         if (dimension === 'page') pages.add(value);
         else if (dimension === 'total') customEvents.add(event);
-        else if (dimension === 'combination' && value !== OTHER && event === PAGEVIEW_EVENT) combinations.push(value);
+        else if (dimension === 'combination' && value !== OTHER && event !== OTHER) {
+          if (event === PAGEVIEW_EVENT) combinations.push(value);
+          else eventCombinations.push(field);
+        }
       }
     });
     const earlier = new Map<string, ClaimedCounter[]>();
@@ -355,12 +360,16 @@ export class AnalyticsStore {
       ...[...pages].map((page) => ({ dimension: 'page' as const, value: page, key: keys.pageHll(pageDigest(page), gen) })),
       ...[...customEvents].map((event) => ({ dimension: 'event' as const, value: event, key: keys.eventHll(pageDigest(event), gen) })),
       ...combinations.map((value) => ({ dimension: 'combination' as const, value, key: keys.combinationHll(pageDigest(value), gen) })),
+      ...eventCombinations.map((value) => ({ dimension: 'event_combination' as const, value, key: keys.combinationHll(pageDigest(value), gen) })),
     ];
     const sketches = await this.getBuffers(sketched.map((s) => s.key));
     const visitors: ClaimedBatch['visitors'] = [];
     sketches.forEach((sketch, i) => {
       const { dimension, value } = sketched[i]!;
-      if (sketch) visitors.push({ dimension, value, visitors: visitorsOf(sketch, claim.batchId), sketch });
+      // A custom event's combination sketch longer than a combination value is deleted unloaded.
+      if (sketch && !(dimension === 'event_combination' && value.length > COMBINATION_MAX_LENGTH)) {
+        visitors.push({ dimension, value, visitors: visitorsOf(sketch, claim.batchId), sketch });
+      }
     });
     return {
       batchId: claim.batchId,

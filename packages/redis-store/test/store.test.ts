@@ -96,12 +96,14 @@ describe('AnalyticsStore', () => {
     );
     const visitors = batch.visitors.map((v) => `${v.dimension}|${v.value}|${v.visitors}`).sort();
     // A custom event's visitors have a sketch of their own (for goals), and so have its pages
-    // (/b: the signup sent from it); page views' visitors are in their combinations' sketches
-    // (the visitors under filters; the warehouse merges a page's from them), not the page's.
+    // (/b: the signup sent from it) and its combinations (named by the event, for goals per
+    // source and page); page views' visitors are in their combinations' sketches (the visitors
+    // under filters; the warehouse merges a page's from them), not the page's.
     expect(visitors).toEqual(
       [
         `combination|${['/a', '(direct)', 'desktop', 'DE', 'Firefox 128', 'Linux', 'news', '', ''].join('\x1f')}|1`,
         `combination|${['/a', 'news.ycombinator.com', 'mobile', 'US', 'Mobile Safari 17', 'iOS', '', '', ''].join('\x1f')}|1`,
+        `event_combination|${['signup', '/b', '(direct)', 'desktop', 'US', 'Mobile Safari 17', 'iOS', '', '', ''].join('\x1f')}|1`,
         'event|signup|1',
         'page|/b|1',
         'total||2',

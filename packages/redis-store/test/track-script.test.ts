@@ -36,7 +36,7 @@ describe('the track script', () => {
     expect(pageDigest('/pricing')).toBe('od5SSQJNoxYbbQlOXS7r5jWDWzI');
   });
 
-  it("keeps a sketch of each custom event's visitors across its pages and buckets, none for page views or a name past the guard", async () => {
+  it("keeps a sketch of each custom event's visitors across its pages and buckets, and per combination; none for page views or a name past the guard", async () => {
     prefix = `t${randomBytes(5).toString('hex')}`;
     const store = new AnalyticsStore(redis, { prefix, maxValuesPerDimension: 4, live: {} });
     // Two buckets in one call (visitors from the call's events), then one bucket (visitors from sessions).
@@ -56,7 +56,9 @@ describe('the track script', () => {
     };
     // The minute's event names: visit, engaged_visit (u:2's second hit), signup, download, then
     // 'late', past the guard of 4: it is "(other)", which has no sketch (and its page, the fifth
-    // page field, goes to the "(other)" page sketch).
+    // page field, goes to the "(other)" page sketch). A custom event's combination sketch is
+    // named by the event and the combination.
+    const combination = (page: string) => [page, '(direct)', 'desktop', '', '', '', '', '', ''].join('\x1f');
     expect(await sketches(minuteOf(T0))).toEqual({
       'total ': 5,
       'page /a': 3,
@@ -65,9 +67,30 @@ describe('the track script', () => {
       'page (other)': 1,
       'event signup': 3,
       'event download': 1,
+      [`event_combination signup\x1f${combination('/a')}`]: 2,
+      [`event_combination signup\x1f${combination('/b')}`]: 1,
+      [`event_combination signup\x1f${combination('/c')}`]: 1,
+      [`event_combination download\x1f${combination('/a')}`]: 1,
     });
-    expect(await sketches(minuteOf(T0) - 60_000)).toEqual({ 'total ': 1, [`combination ${['/a', '(direct)', 'desktop', '', '', '', '', '', ''].join('\x1f')}`]: 1 });
+    expect(await sketches(minuteOf(T0) - 60_000)).toEqual({ 'total ': 1, [`combination ${combination('/a')}`]: 1 });
     expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':ue:') || k.includes(':uc:'))).toEqual([]);
+  });
+
+  it("loads no custom event's combination sketch longer, with the event name, than a combination may be, and deletes it", async () => {
+    prefix = `t${randomBytes(5).toString('hex')}`;
+    const store = new AnalyticsStore(redis, { prefix, live: {} });
+    // '/' + 2,019 'x' + 8 separators + '(direct)' + 'desktop' = 2,043 characters: itself, not
+    // (other); with 'signup' and a separator it is 2,050.
+    const path = `/${'x'.repeat(2_019)}`;
+    await store.track([event({ event: 'signup', path, visitorId: 'u:1' }), event({ event: 'signup', path: '/short', visitorId: 'u:2' })]);
+    const claim = (await store.claim({ site: 'example.com', minute: minuteOf(T0) }))!;
+    const batch = await store.readClaim(claim);
+    const combinations = batch.counters.filter((c) => c.dimension === 'combination').map((c) => c.value.length);
+    expect(combinations.sort((x, y) => x - y)).toEqual([29, 2_043]);
+    const sketched = batch.visitors.filter((v) => v.dimension === 'event_combination').map((v) => v.value.split('\x1f')[1]);
+    expect(sketched).toEqual(['/short']);
+    await store.deleteClaim(claim, batch);
+    expect((await keysOf(`{${prefix}:*`)).filter((k) => k.includes(':uc:'))).toEqual([]);
   });
 
   it("keeps a sketch of each page views' combination; past the guard, or overlong, the visitors go to the page's sketch", async () => {

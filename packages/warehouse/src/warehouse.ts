@@ -69,9 +69,11 @@ export type Filters = Partial<Record<FilterDimension, string>>;
 
 /**
  * `event`: the visitors of a custom event (any but `pageview`), value the event name;
- * `combination`: the page views' visitors of one `combination` value (the visitors under filters).
+ * `combination`: the page views' visitors of one `combination` value (the visitors under filters);
+ * `event_combination`: a custom event's visitors of one combination, value `<event>` U+001F
+ * `<combination>` (a goal's converters per source and page).
  */
-export const VISITOR_DIMENSIONS = ['total', 'page', 'event', 'combination'] as const;
+export const VISITOR_DIMENSIONS = ['total', 'page', 'event', 'combination', 'event_combination'] as const;
 export type VisitorDimension = (typeof VISITOR_DIMENSIONS)[number];
 
 /** One row of `event_counts`: events counted in one minute (UTC, second 0). */

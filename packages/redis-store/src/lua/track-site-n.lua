@@ -38,8 +38,9 @@
                   of its entries (for page views, where their combinations' visitors go when
                   those have no HyperLogLog), then, for an event other than page views, the event's
                   HyperLogLog (its visitors, for goals' unique converters); and per entry of
-                  the page views' group of dimension D (combination), its HyperLogLog (the
-                  visitors under any filters), in the order of the groups
+                  a group of dimension D (combination), its HyperLogLog (the visitors under
+                  any filters; a custom event's, its converters per source and page), in the
+                  order of the groups
     with the live state on, per bucket from its live offset l (the live minute is the bucket's):
       l..l+4      counts (hash: pageviews, events, visits), visitors (HyperLogLog),
                   pages, referrers, custom events (sorted sets)
@@ -73,9 +74,9 @@
       then E × (event name, count),
       then G × (event index 1..E, dimension 1..D, F, then F × (field "<event>\31<value>", count)
                and for dimension 2 of an event other than page views, the page, also after
-               the count: count × the visitor id of each event; for dimension D of page
-               views, the combination, after the count: the 1-based position of its page among
-               the page views' page entries, then count × the visitor id of each event),
+               the count: count × the visitor id of each event; for dimension D, the
+               combination, after the count: the 1-based position of its page among the
+               event's page entries, then count × the visitor id of each event),
       then V distinct visitor ids (the site HyperLogLog and the live visitors); V = 0 means the
                visitors of the call's sessions (a call of one bucket with the live state on)
     then S × (visitor id, bucket 1..B of the visitor's first hit, entry page, hits)
@@ -145,9 +146,9 @@ for b = 1, bucketCount do
   h.counters = at
   for _ = 1, h.c do
     local e, dim, f = tonumber(ARGV[at]), ARGV[at + 1], tonumber(ARGV[at + 2])
-    -- Entries with visitor ids: other events' pages (field, count, ids) and page views'
+    -- Entries with visitor ids: other events' pages (field, count, ids) and every event's
     -- combinations (field, count, page entry, ids).
-    local before = dim == '2' and e ~= h.pv and 2 or dim == DS and e == h.pv and 3
+    local before = dim == '2' and e ~= h.pv and 2 or dim == DS and 3
     at = at + 3
     if before then
       for _ = 1, f do at = at + before + num(ARGV[at + 1]) end
@@ -380,8 +381,9 @@ for b = 1, bucketCount do
   -- "(other)" page HyperLogLog. Page views' visitors come with their combinations: each into
   -- the combination's HyperLogLog, and into its page's only when the combination has none (past
   -- the guard, or "(other)"), or into the "(other)" page's when the page is past the guard; the
-  -- warehouse merges a page's sketch with its combinations'. Page views' pages and referrers
-  -- are the live view's.
+  -- warehouse merges a page's sketch with its combinations'. Other events' combinations carry
+  -- their visitors too, into the combination's HyperLogLog only (their pages have them).
+  -- Page views' pages and referrers are the live view's.
   a = h.counters
   local otherPage = k + 4 + D
   local pageHll = otherPage
@@ -394,7 +396,7 @@ for b = 1, bucketCount do
     a = a + 3
     -- A custom event's visitors: the union of its page entries' (not for a name past the guard).
     local eventIds = dim == 2 and e ~= h.pv and not cut and {}
-    local combinationIds = dim == D and e == h.pv
+    local combinationIds = dim == D
     -- A hash at the guard (a site with more combinations a minute than the guard takes) would
     -- write each new value only to take it back: one HMGET tells which of the group's values it
     -- has, and once the hash is known full the others are summed into one "(other)" HINCRBY.
@@ -435,8 +437,8 @@ for b = 1, bucketCount do
         pageHll = pageHll + 1
         local sketched = not (overflowed or cut) and string.sub(ARGV[a], #name + 2) ~= OTHER
         if sketched then redis.call('PFADD', KEYS[pageHll], unpack(ARGV, a + 3, a + 2 + n)) end
-        local page = viewedPages[tonumber(ARGV[a + 2])]
-        if page == otherPage or not sketched then redis.call('PFADD', KEYS[page], unpack(ARGV, a + 3, a + 2 + n)) end
+        local page = e == h.pv and viewedPages[tonumber(ARGV[a + 2])]
+        if page and (page == otherPage or not sketched) then redis.call('PFADD', KEYS[page], unpack(ARGV, a + 3, a + 2 + n)) end
         a = a + 3 + n
       else
         a = a + 2
