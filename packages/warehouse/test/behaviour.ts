@@ -18,6 +18,7 @@ import {
   type Filters,
   type LoadHooks,
   type MinuteBatch,
+  type QueryRow,
   type VisitorRow,
   type Warehouse,
 } from '../src/index.js';
@@ -473,6 +474,11 @@ function describeGoals(current: () => Warehouse): void {
   const at = (hh: number, mm: number) => new Date(Date.UTC(2026, 2, 4, hh, mm));
   const count = (event: string, dimension: CounterRow['dimension'], value: string, n: number): CounterRow => ({ event, dimension, value, count: BigInt(n) });
   const sketch = (dimension: VisitorRow['dimension'], value: string, from: number, n: number) => ({ dimension, value, visitors: n, sketch: redisSketch('u', n, from) });
+  // A custom event's sketches per combination (event first), and page views' (page first).
+  const signup = (page: string, referrer: string, from: number, n: number) => sketch('event_combination', `signup\x1f${combination({ page, referrer })}`, from, n);
+  const viewed = (page: string, referrer: string, country: string | undefined, from: number, n: number) => sketch('combination', combination({ page, referrer, country }), from, n);
+  const signups = (page: string, referrer: string, n: number) => count('signup', 'combination', combination({ page, referrer }), n);
+  const views = (page: string, referrer: string, country: string | undefined, n: number) => count('pageview', 'combination', combination({ page, referrer, country }), n);
   const loads: MinuteBatch[] = [
     {
       batchId: 'g-1a',
@@ -485,15 +491,41 @@ function describeGoals(current: () => Warehouse): void {
         count('signup', 'referrer', 'news.example', 2),
         count('signup', 'referrer', '(direct)', 1),
         count('signup', 'page', '/pricing', 3),
+        signups('/pricing', 'news.example', 2),
+        signups('/pricing', '(direct)', 1),
+        views('/pricing', 'news.example', undefined, 100),
+        views('/', '(direct)', undefined, 200),
       ],
-      visitors: [sketch('total', '', 0, 1_000), sketch('event', 'signup', 0, 30), sketch('page', '/thank-you', 0, 40)],
+      visitors: [
+        sketch('total', '', 0, 1_000),
+        sketch('event', 'signup', 0, 30),
+        sketch('page', '/thank-you', 0, 40),
+        signup('/pricing', 'news.example', 0, 20),
+        signup('/pricing', '(direct)', 20, 10),
+        viewed('/pricing', 'news.example', undefined, 0, 100),
+        viewed('/', '(direct)', undefined, 500, 200),
+      ],
     },
     {
       batchId: 'g-1b',
       site: day.site,
       minute: at(10, 1),
-      counters: [count('signup', 'total', '', 2), count('signup', 'referrer', 'news.example', 2), count('signup', 'page', '/pricing', 1), count('signup', 'page', '/docs', 1)],
-      visitors: [sketch('total', '', 500, 1_000), sketch('event', 'signup', 20, 30)],
+      counters: [
+        count('signup', 'total', '', 2),
+        count('signup', 'referrer', 'news.example', 2),
+        count('signup', 'page', '/pricing', 1),
+        count('signup', 'page', '/docs', 1),
+        signups('/pricing', 'news.example', 1),
+        signups('/docs', 'news.example', 1),
+      ],
+      // The minute's second batch: its sketches overlap the first's (merged, not summed).
+      visitors: [
+        sketch('total', '', 500, 1_000),
+        sketch('event', 'signup', 20, 30),
+        sketch('page', '/docs', 40, 5),
+        signup('/pricing', 'news.example', 10, 15),
+        signup('/docs', 'news.example', 40, 5),
+      ],
     },
     {
       batchId: 'g-2',
@@ -502,27 +534,37 @@ function describeGoals(current: () => Warehouse): void {
       counters: [
         count('pageview', 'page', '/thank-you', 1),
         // The page goal's sources: its page views' combinations (another page's are not).
-        { event: 'pageview', dimension: 'combination', value: combination({ page: '/thank-you', referrer: 'ads.example' }), count: 3n },
-        { event: 'pageview', dimension: 'combination', value: combination({ page: '/thank-you', referrer: '(direct)', country: 'FR' }), count: 1n },
-        { event: 'pageview', dimension: 'combination', value: combination({ page: '/thank-you', referrer: 'ads.example', country: 'DE' }), count: 1n },
-        { event: 'pageview', dimension: 'combination', value: combination({ page: '/pricing', referrer: 'ads.example' }), count: 9n },
-        { event: 'signup', dimension: 'combination', value: combination({ page: '/thank-you', referrer: 'mail.example' }), count: 9n },
+        views('/thank-you', 'ads.example', undefined, 3),
+        views('/thank-you', '(direct)', 'FR', 1),
+        views('/thank-you', 'ads.example', 'DE', 1),
+        views('/pricing', 'ads.example', undefined, 9),
+        signups('/thank-you', 'mail.example', 9),
       ],
       // Page views' visitors are in their combinations' sketches: a page goal merges them.
       visitors: [
         sketch('total', '', 1_000, 200),
-        sketch('combination', combination({ page: '/thank-you', country: 'DE' }), 100, 6),
-        sketch('combination', combination({ page: '/thank-you', country: 'FR' }), 104, 6),
-        sketch('combination', combination({ page: '/pricing' }), 3_000, 50),
+        viewed('/thank-you', 'ads.example', undefined, 120, 3),
+        viewed('/thank-you', 'ads.example', 'DE', 100, 6),
+        viewed('/thank-you', '(direct)', 'FR', 104, 6),
+        viewed('/pricing', 'ads.example', undefined, 3_000, 50),
+        signup('/thank-you', 'mail.example', 900, 9),
       ],
     },
     // Another site's signups and a minute past the range are not counted.
     { batchId: 'g-other', site: 'other.example', minute: at(10, 1), counters: [count('signup', 'total', '', 9)], visitors: [sketch('event', 'signup', 0, 9)] },
     { batchId: 'g-late', site: day.site, minute: day.to, counters: [count('signup', 'total', '', 9)], visitors: [sketch('event', 'signup', 900, 9)] },
+    // A minute loaded before custom events' combination sketches: counted, but not sketched.
+    {
+      batchId: 'g-unsketched',
+      site: 'unsketched-goals.example',
+      minute: at(9, 0),
+      counters: [count('signup', 'total', '', 1), count('signup', 'referrer', '(direct)', 1), count('signup', 'page', '/', 1), signups('/', '(direct)', 1)],
+      visitors: [sketch('total', '', 0, 1), sketch('event', 'signup', 0, 1)],
+    },
   ];
   const span = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
-  it('goals: conversions, merged converters and the rate per goal; sources and pages of event goals', async () => {
+  it('goals: conversions, merged converters and the rate per goal; per source and per page', async () => {
     const warehouse = current();
     for (const load of loads) await warehouse.load(load);
     const tolerance = warehouse.dialect === 'snowflake' ? 0.035 : 0;
@@ -534,17 +576,52 @@ function describeGoals(current: () => Warehouse): void {
     const visitors = estimateOf(span(0, 1_500));
     for (const goal of goals) near(goal.visitors, visitors);
     near(goals[0]!.converters, estimateOf(span(0, 50))); // 30 + 30 with 10 in both batches
-    near(goals[1]!.converters, estimateOf([...span(0, 40), ...span(100, 10)]));
+    const thankYou = [...span(0, 40), ...span(100, 10), ...span(120, 3)];
+    near(goals[1]!.converters, estimateOf(thankYou));
     expect(Number(goals[2]!.converters)).toBe(0);
     for (const goal of goals) expect(Number(goal.conversion_rate)).toBeCloseTo(Number(goal.converters) / Number(goal.visitors), 9);
 
-    const rows = async (name: string) => (await runNamedQuery(warehouse, name, { ...day, goals: ['signup', '/thank-you'] })).map((r) => Object.values(r).map(String).join(' '));
-    expect(await rows('goal-sources')).toEqual(['signup news.example 4', 'signup (direct) 1', '/thank-you ads.example 4', '/thank-you (direct) 1']);
-    expect(await rows('goal-pages')).toEqual(['signup /pricing 4', 'signup /docs 1', '/thank-you /thank-you 5']);
+    // Per source and page: conversions exact, then converters and visitors merged per row.
+    const perRow = async (name: string, range = day) => {
+      const rows = await runNamedQuery(warehouse, name, { ...range, goals: ['signup', '/thank-you'] });
+      for (const r of rows) {
+        if (r.visitors !== null && Number(r.visitors) > 0) expect(Number(r.conversion_rate)).toBeCloseTo(Number(r.converters) / Number(r.visitors), 9);
+      }
+      return rows;
+    };
+    const expectRows = (rows: QueryRow[], key: string, expected: Array<[string, string, number, number[], number[]]>) => {
+      expect(rows.map((r) => [r.goal, r[key], Number(r.conversions)])).toEqual(expected.map(([goal, item, conversions]) => [goal, item, conversions]));
+      expected.forEach(([, , , converters, visitors], i) => {
+        near(rows[i]!.converters, estimateOf(converters));
+        near(rows[i]!.visitors, estimateOf(visitors));
+      });
+    };
+    // An event goal's converters per source are its combinations' sketches of the source; its
+    // visitors, the page views' of the source; a page goal's converters, its page views' there.
+    expectRows(await perRow('goal-sources'), 'source', [
+      ['signup', 'news.example', 4, [...span(0, 25), ...span(40, 5)], span(0, 100)],
+      ['signup', '(direct)', 1, span(20, 10), [...span(500, 200), ...span(104, 6)]],
+      ['/thank-you', 'ads.example', 4, [...span(100, 6), ...span(120, 3)], [...span(100, 6), ...span(120, 3), ...span(3_000, 50)]],
+      ['/thank-you', '(direct)', 1, span(104, 6), [...span(500, 200), ...span(104, 6)]],
+    ]);
+    // Per page: an event goal's converters from its combinations' sketches of the page, the
+    // page's visitors from its sketches and its page views' combinations'; a page goal is its page.
+    expectRows(await perRow('goal-pages'), 'page', [
+      ['signup', '/pricing', 4, span(0, 30), [...span(0, 100), ...span(3_000, 50)]],
+      ['signup', '/docs', 1, span(40, 5), span(40, 5)],
+      ['/thank-you', '/thank-you', 5, thankYou, thankYou],
+    ]);
+    // A minute without those sketches (loaded by an earlier version): conversions, no estimates.
+    const unsketched = { ...day, site: 'unsketched-goals.example', goals: ['signup'] };
+    for (const name of ['goal-sources', 'goal-pages']) {
+      const rows = await runNamedQuery(warehouse, name, unsketched);
+      expect(rows.map((r) => [Number(r.conversions), r.converters, r.visitors, r.conversion_rate])).toEqual([[1, null, null, null]]);
+    }
+
     // From 11:00 only the last minute counts.
     const later = await runNamedQuery(warehouse, 'goals', { ...day, from: at(11, 0), goals: ['signup', '/thank-you'] });
     expect(later.map((g) => [g.goal, Number(g.conversions), Number(g.converters)])).toEqual([['signup', 0, 0], ['/thank-you', 1, expect.any(Number)]]);
-    near(later[1]!.converters, estimateOf(span(100, 10)));
+    near(later[1]!.converters, estimateOf([...span(100, 10), ...span(120, 3)]));
     near(later[1]!.visitors, estimateOf(span(1_000, 200)));
 
     // Without visitors in the range the rate is NULL, not a division by zero.
