@@ -159,7 +159,10 @@ describe('browser script and dashboard in Chromium', () => {
       expect(await page.locator('#h-entry tbody tr').allInnerTexts()).toEqual(['/\t1\t0.0%']);
       // The goals from the clicks above: the signup and the view of /pricing, by the one visitor.
       expect(await page.locator('#h-goals tbody tr').allInnerTexts()).toEqual(['signup\t1\t1\t100.0%\tvs –', '/pricing\t1\t1\t100.0%\tvs –']);
-      expect(await page.locator('#h-goal-pages tbody tr').allInnerTexts()).toEqual(['signup\t/docs\t1', '/pricing\t/pricing\t1']);
+      // Per page and source: the signup sent from /docs, which the visitor saw; every hit's source
+      // is (direct) (no referrer, then same-site ones), and the one visitor converted from it.
+      expect(await page.locator('#h-goal-pages tbody tr').allInnerTexts()).toEqual(['signup\t/docs\t1\t1\t100.0%', '/pricing\t/pricing\t1\t1\t100.0%']);
+      expect(await page.locator('#h-goal-sources tbody tr').allInnerTexts()).toEqual(['signup\t(direct)\t1\t1\t100.0%', '/pricing\t(direct)\t1\t1\t100.0%']);
       const dir = SCREENSHOT ? undefined : mkdtempSync(join(tmpdir(), 'rta-screenshot-'));
       const path = SCREENSHOT ?? join(dir!, 'dashboard.png');
       await page.screenshot({ path, fullPage: true });

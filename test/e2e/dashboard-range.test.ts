@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildRegisters, encodeRedisHll } from '@rta/hll';
-import { formatRows, listQueries, readSql, runNamedQuery, storedGoals, type CounterRow, type MinuteBatch, type Warehouse } from '@rta/warehouse';
+import { formatRows, listQueries, readSql, runNamedQuery, storedGoals, type CounterRow, type MinuteBatch, type VisitorRow, type Warehouse } from '@rta/warehouse';
+import { combination } from '../support/expected-counts.js';
 import { deleteKeysOf, randomPrefix, testRedis } from '../support/redis.js';
 import { warehouseFixtures, type WarehouseFixture } from '../support/warehouses.js';
 import { startTestTracker, type TestTracker } from '../support/pipeline.js';
@@ -30,7 +31,10 @@ interface Period {
   /** Distinct visitors `v<from>` … of the minute's sketch. */
   visitors?: [number, number];
   pages?: Record<string, number>;
-  /** `signup` events: how many, sent from which page and referrer, by which visitors (`v<from>` …). */
+  /**
+   * `signup` events: how many, sent from which page and referrer, by which visitors (`v<from>` …);
+   * the minute's visitors saw `/` from that referrer (its page views' combination sketch).
+   */
   signups?: { count: number; page: string; referrer: string; converters: [number, number] };
   /** Visitors of the page `/pricing` (its sketch, for the page goal). */
   pricingVisitors?: [number, number];
@@ -73,7 +77,7 @@ function batch(load: Period, i: number) {
   count('pageview', 'referrer', '(direct)', load.pageviews);
   count('pageview', 'device', 'desktop', load.pageviews);
   const sketches: MinuteBatch['visitors'] = [];
-  const sketch = (dimension: 'total' | 'page' | 'event', value: string, [from, n]: [number, number]) =>
+  const sketch = (dimension: VisitorRow['dimension'], value: string, [from, n]: [number, number]) =>
     n > 0 && sketches.push({ dimension, value, visitors: n, sketch: encodeRedisHll(buildRegisters(Array.from({ length: n }, (_, k) => `v${from + k}`))) });
   sketch('total', '', load.visitors ?? [0, 0]);
   sketch('page', '/pricing', load.pricingVisitors ?? [0, 0]);
@@ -82,6 +86,12 @@ function batch(load: Period, i: number) {
     count('signup', 'page', load.signups.page, load.signups.count);
     count('signup', 'referrer', load.signups.referrer, load.signups.count);
     sketch('event', 'signup', load.signups.converters);
+    const sent = combination({ page: load.signups.page, referrer: load.signups.referrer });
+    count('signup', 'combination', sent, load.signups.count);
+    sketch('event_combination', `signup\x1f${sent}`, load.signups.converters);
+    const seen = combination({ page: '/', referrer: load.signups.referrer });
+    count('pageview', 'combination', seen, 1);
+    sketch('combination', seen, load.visitors ?? [0, 0]);
   }
   return { batchId: `range-${i}`, site: SITE, minute: at(load.minute), counters, visitors: sketches };
 }
@@ -138,13 +148,18 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     expect([await page.inputValue('#preset'), await page.inputValue('#from'), await page.inputValue('#to')]).toEqual(['custom', '2026-03-01', '2026-03-07']);
 
     // Goals: conversions, merged unique converters, their rate of the visitors, and the rate's
-    // change against the previous period; sources and pages of the event goal.
+    // change against the previous period; per source and page, converters and their rate of the
+    // source's visitors (5 each) and of the page's (/pricing: 2, /: 8).
     expect(await page.locator('#h-goals tbody tr').allInnerTexts()).toEqual([
       'signup\t5\t3\t37.5%\t+17.5 pp vs 20.0%',
       '/pricing\t5\t2\t25.0%\t-15.0 pp vs 40.0%',
     ]);
-    expect(await page.locator('#h-goal-sources tbody tr').allInnerTexts()).toEqual(['signup\tnews.example\t3', 'signup\t(direct)\t2']);
-    expect(await page.locator('#h-goal-pages tbody tr').allInnerTexts()).toEqual(['signup\t/pricing\t3', 'signup\t/\t2', '/pricing\t/pricing\t5']);
+    expect(await page.locator('#h-goal-sources tbody tr').allInnerTexts()).toEqual(['signup\tnews.example\t3\t2\t40.0%', 'signup\t(direct)\t2\t2\t40.0%']);
+    expect(await page.locator('#h-goal-pages tbody tr').allInnerTexts()).toEqual([
+      'signup\t/pricing\t3\t2\t100.0%',
+      'signup\t/\t2\t2\t25.0%',
+      '/pricing\t/pricing\t5\t2\t100.0%',
+    ]);
   });
 
   it('compares today until now with yesterday until the same time, and keeps a preset in the URL', async () => {
@@ -263,7 +278,7 @@ describe('dashboard date ranges, comparison and CSV downloads in Chromium', () =
     expect(await page.locator('#goal-error').isHidden()).toBe(true);
     expect(await chips()).toEqual(['signup (GOALS)', '/pricing (GOALS)', '/×']);
     expect(await storedGoals(warehouse, SITE)).toEqual(['/']);
-    const withRoot = ['signup\t5\t3\t37.5%\t+17.5 pp vs 20.0%', '/pricing\t5\t2\t25.0%\t-15.0 pp vs 40.0%', '/\t21\t0\t0.0%\t0.0 pp vs 0.0%'];
+    const withRoot = ['signup\t5\t3\t37.5%\t+17.5 pp vs 20.0%', '/pricing\t5\t2\t25.0%\t-15.0 pp vs 40.0%', '/\t21\t8\t100.0%\t0.0 pp vs 100.0%'];
     expect(await goalRows()).toEqual(withRoot);
 
     // Kept across a reload (in the warehouse, not the page), and in the goals download.

@@ -146,8 +146,8 @@ ${historyTable('h-os', 'Operating systems', ['System', 'Views'], 'top-os', { fil
 <ul id="goal-list" class="goals"></ul>
 <div class="tables">
 ${historyTable('h-goals', 'Conversions, unique converters and rate (of visitors)', ['Goal', 'Conversions', 'Converters', 'Rate', 'vs previous'], 'goals', { wide: true })}
-${historyTable('h-goal-sources', 'Conversions per source', ['Goal', 'Source', 'Conversions'], 'goal-sources', { unfiltered: true })}
-${historyTable('h-goal-pages', 'Conversions per page', ['Goal', 'Page', 'Conversions'], 'goal-pages', { unfiltered: true })}
+${historyTable('h-goal-sources', 'Per source (rate: of its visitors)', ['Goal', 'Source', 'Conversions', 'Converters', 'Rate'], 'goal-sources', { unfiltered: true, wide: true })}
+${historyTable('h-goal-pages', 'Per page (rate: of its visitors)', ['Goal', 'Page', 'Conversions', 'Converters', 'Rate'], 'goal-pages', { unfiltered: true, wide: true })}
 </div>
 </section>
 </main>

@@ -35,6 +35,16 @@ export interface PeriodRow {
   previous: { period: string; pageviews: number; visits: number | null; visitors: number | null } | null;
 }
 
+/** A goal per source or page (`value`): converters and rate null for minutes without their sketches. */
+export interface GoalBreakdownRow {
+  goal: string;
+  value: string;
+  conversions: number;
+  converters: number | null;
+  /** Converters / the visitors of the source or page; null without them. */
+  conversionRate: number | null;
+}
+
 /** A goal of the site (GOALS, then those added on the dashboard) over the range (the pack's `goals` query), next to the previous period. */
 export interface GoalRow {
   goal: string;
@@ -79,9 +89,9 @@ export interface History {
     operatingSystems: Array<{ value: string; pageviews: number }>;
     /** One row per goal of the site, in their order; empty without goals. */
     goals: GoalRow[];
-    /** Conversions of each goal per source and per page (the `goal-sources` and `goal-pages` queries). */
-    goalSources: Array<{ goal: string; value: string; conversions: number }>;
-    goalPages: Array<{ goal: string; value: string; conversions: number }>;
+    /** Each goal per source and per page (the `goal-sources` and `goal-pages` queries). */
+    goalSources: GoalBreakdownRow[];
+    goalPages: GoalBreakdownRow[];
   };
   /** The period compared with (see DateRange.previous) and its totals. */
   previous: { from: string; to: string; totals: Totals };
@@ -138,7 +148,15 @@ export async function readHistory(
     );
   };
   const goalRows = async (name: string, window: Window, column: string) =>
-    goals.length === 0 || filtered ? [] : (await run(name, window)).map((r) => ({ goal: String(r.goal), value: String(r[column]), conversions: num(r.conversions) }));
+    goals.length === 0 || filtered
+      ? []
+      : (await run(name, window)).map((r) => ({
+          goal: String(r.goal),
+          value: String(r[column]),
+          conversions: num(r.conversions),
+          converters: nullableNum(r.converters),
+          conversionRate: nullableNum(r.conversion_rate),
+        }));
   const totalsOf = async (window: Window): Promise<Totals> => {
     if (filtered) {
       const [[t], [v], known] = await Promise.all([run('filtered-traffic', window), run(visitorsQuery, window), visitorsKnown(window)]);

@@ -242,8 +242,9 @@
       var goal = function (x) { return x.goal; };
       fillTable('h-goals', r.goals, [goal, function (x) { return number(x.conversions); }, function (x) { return number(x.converters); }, function (x) { return percent(x.conversionRate); },
         function (x) { return (x.change.conversionRate === null ? '' : change(x.change.conversionRate, true) + ' ') + 'vs ' + percent(x.previous.conversionRate); }], noGoals);
-      fillTable('h-goal-sources', r.goalSources, [goal, value, function (x) { return number(x.conversions); }], noGoals);
-      fillTable('h-goal-pages', r.goalPages, [goal, value, function (x) { return number(x.conversions); }], noGoals);
+      var perGoal = [goal, value, function (x) { return number(x.conversions); }, function (x) { return number(x.converters); }, function (x) { return percent(x.conversionRate); }];
+      fillTable('h-goal-sources', r.goalSources, perGoal, noGoals);
+      fillTable('h-goal-pages', r.goalPages, perGoal, noGoals);
       setCsvLinks(r.by);
       document.querySelectorAll('a.csv[data-query^="goal"]').forEach(function (a) { a.hidden = a.hidden || r.goals.length === 0; });
       text('history-status', 'from the ' + h.warehouse + ' warehouse');
